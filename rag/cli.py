@@ -1,0 +1,179 @@
+"""The `rag` command line: parse options -> one library call -> render.
+
+Heavy libraries (torch, faiss, llama_cpp) are imported inside the commands, so `rag --help`
+starts instantly.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from .config import DEFAULT_INDEX_DIR, Settings
+from .errors import RagError
+
+if TYPE_CHECKING:
+    from .embed import Embedder
+    from .records import FileOutcome
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Ask questions about a collection of news articles, offline, with every claim cited.",
+)
+out = Console()
+err = Console(stderr=True)
+
+IndexOpt = Annotated[
+    Path,
+    typer.Option(
+        "--index",
+        envvar="RAG_INDEX",
+        help="Index directory (default ./.rag, or $RAG_INDEX).",
+        file_okay=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def fail(error: RagError) -> NoReturn:
+    err.print(f"[bold red]Error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def status(message: str) -> Iterator[None]:
+    """A spinner on a terminal; nothing when output is piped."""
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
+
+
+def _embedder(settings: Settings) -> Embedder:
+    from .embed import load_embedder
+
+    with status("Loading the embedding model…"):
+        return load_embedder(settings.embedding_model)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Article files or folders (.txt and .md, folders recursively).", exists=True),
+    ],
+    index: IndexOpt = DEFAULT_INDEX_DIR,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Ignore the existing index and build a new one.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Drop indexed files that no longer exist on disk.")
+    ] = False,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Refuse files larger than this many bytes.")
+    ] = Settings.max_file_bytes,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every file, not only problems.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add articles to the index (unchanged files are skipped).
+
+    Example: rag ingest seeds/ --index .rag
+    """
+    from . import render
+    from .update import ingest as run_ingest
+
+    settings = Settings(index_dir=index, max_file_bytes=max_bytes)
+
+    def on_file(outcome: FileOutcome) -> None:
+        if verbose or outcome.status in ("failed", "duplicate", "pruned"):
+            render.file_outcome(err, outcome)
+
+    try:
+        embedder = _embedder(settings)
+        with _progress("Embedding") as on_progress:
+            report = run_ingest(
+                paths,
+                settings,
+                embedder,
+                base=Path.cwd(),
+                rebuild=rebuild,
+                prune=prune,
+                on_file=on_file,
+                on_progress=on_progress,
+            )
+    except RagError as e:
+        fail(e)
+    if not report.outcomes:
+        fail(RagError(f"no .txt or .md files found in {', '.join(map(str, paths))}"))
+    if as_json:
+        render.print_json(out, render.ingest_json(report))
+    else:
+        render.ingest_summary(out, report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many passages.")] = 5,
+    index: IndexOpt = DEFAULT_INDEX_DIR,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages that best match QUERY (hybrid: embeddings + BM25).
+
+    Example: rag search "checkpoint on the Lachin corridor" --k 3
+    """
+    from . import render
+    from .index import open_index
+    from .retrieve import search as run_search
+    from .update import embedding_info
+
+    settings = Settings(index_dir=index)
+    try:
+        embedder = _embedder(settings)
+        idx = open_index(settings, embedding_info(embedder))
+        hits = run_search(idx, embedder, query, k, settings)
+    except RagError as e:
+        fail(e)
+    if as_json:
+        render.print_json(out, [h.to_json() for h in hits])
+    else:
+        render.hits(out, query, hits)
+
+
+def main() -> None:  # pragma: no cover - entry point for `python -m rag`
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrupted; the index is unchanged unless the run had finished.")
+        sys.exit(130)

@@ -1,0 +1,43 @@
+"""Settings: every default in one place, flowing one way (CLI -> Settings -> library).
+
+The library never reads the environment: the CLI resolves `--index` / $RAG_INDEX and builds a
+`Settings`; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_INDEX_DIR = Path(".rag")
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """How articles are cut into passages. Recorded in the index manifest: a change means re-ingest."""
+
+    max_tokens: int = 160  # word pieces per chunk; below MiniLM's 256 limit so nothing is truncated
+    overlap_tokens: int = 40  # trailing sentences (up to this many tokens) repeated in the next chunk
+    version: int = 1  # bump when the splitting rules change, so old indexes are rebuilt
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "max_tokens": self.max_tokens,
+            "overlap_tokens": self.overlap_tokens,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = DEFAULT_INDEX_DIR  # where `rag ingest` writes and every command reads
+    embedding_model: str = "all-minilm-l6-v2"  # name in models.txt
+    chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+    max_file_bytes: int = 10_000_000  # larger files are refused (news articles are a few KB)
+    embed_batch_size: int = 32  # sentences per forward pass; 32 was fastest on 2 cores
+    exact_index_max_chunks: int = 200_000  # above this, an approximate (HNSW) FAISS index is built
+    hnsw_m: int = 32  # HNSW graph degree (approximate index only)
+    hnsw_ef_search: int = 128  # HNSW search breadth; higher = better recall, slower
+    rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+    candidates: int = 50  # how many hits each ranker contributes before fusion
+

@@ -1,0 +1,103 @@
+"""Embedder protocol and the sentence-transformers implementation (imported lazily).
+
+The hub libraries are forced offline before sentence-transformers is imported, so a missing
+file is an immediate, clear error, never a network wait.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelNotFound
+from .models import ModelSpec, embedding_model_dir, find_model, load_catalogue
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int  # longest input, in word pieces, that the model sees without truncation
+
+    def fingerprint(self) -> str:
+        """Identifies the exact weights; an index built with another fingerprint is refused."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`, special tokens excluded."""
+        ...
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """L2-normalized float32 vectors, shape (len(texts), dim)."""
+        ...
+
+
+def _offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, spec: ModelSpec) -> None:
+        self.name = spec.name
+        self.path = embedding_model_dir(spec)
+        _offline()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:  # pragma: no cover - install problem
+            raise ModelNotFound(f"sentence-transformers is not installed ({e}); run `make install`") from None
+        self.model = SentenceTransformer(str(self.path), device="cpu")
+        self.max_tokens = int(self.model.max_seq_length or 256) - 2  # [CLS] and [SEP]
+        self.dim = int(self.model.get_embedding_dimension() or 0)
+        self._fingerprint = _fingerprint_dir(self.path)
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.tokenize(text))
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _fingerprint_dir(path: Path) -> str:
+    """sha256 over the config files and the head, tail and size of each weights file.
+
+    Hashing every byte of the weights would add ~0.2 s to each command; the configs plus the
+    weights' size and ends change whenever the model does.
+    """
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "README.md"):
+        h.update(f.relative_to(path).as_posix().encode())
+        size = f.stat().st_size
+        h.update(str(size).encode())
+        with f.open("rb") as fh:
+            if size <= 2 << 20:
+                h.update(fh.read())
+            else:
+                h.update(fh.read(1 << 20))
+                fh.seek(-(1 << 20), os.SEEK_END)
+                h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+def load_embedder(name: str) -> SentenceTransformerEmbedder:
+    """The embedding model called `name` (or the catalogue's "embedding" role) in models.txt."""
+    return SentenceTransformerEmbedder(find_model(name, load_catalogue()))

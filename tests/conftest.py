@@ -1,0 +1,40 @@
+"""Shared fixtures. The embedding model is the real one, loaded once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder, so nothing touches the repo's ./.rag."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAG_INDEX", raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embed import load_embedder
+
+    return load_embedder("all-minilm-l6-v2")
+
+
+@pytest.fixture
+def shared_embedder(embedder, monkeypatch: pytest.MonkeyPatch):
+    """Make the CLI reuse the session's (real) embedder instead of loading it per command."""
+    monkeypatch.setattr("rag.embed.load_embedder", lambda name: embedder)
+    return embedder
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A private copy of seeds/ (tests may add or change files in it)."""
+    dest = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dest)
+    return dest
