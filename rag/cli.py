@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from .cli_models import models_app
 from .config import DEFAULT_INDEX_DIR, Settings
 from .errors import RagError
 
@@ -169,6 +170,81 @@ def search(
         render.print_json(out, [h.to_json() for h in hits])
     else:
         render.hits(out, query, hits)
+
+
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", envvar="RAG_MODEL",
+        help="LLM: a models.txt name or role (default, fast, test) or a path to a .gguf file.",
+    ),
+]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain words.")],
+    index: IndexOpt = DEFAULT_INDEX_DIR,
+    model: ModelOpt = "default",
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=20, help="Passages given to the model.")] = Settings.answer_k,
+    as_json: JsonOpt = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Do not show the draft while it is generated.")] = False,
+    show_unsupported: Annotated[
+        bool, typer.Option("--show-unsupported", help="Keep sentences no passage supports, marked [?].")
+    ] = False,
+    llm_url: Annotated[
+        str | None,
+        typer.Option("--llm-url", envvar="RAG_LLM_URL", help="Use an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+    ] = None,
+) -> None:
+    """Answer QUESTION from the indexed articles, citing a passage for every sentence.
+
+    Example: rag ask "What did Blinken tell Aliyev about the Lachin checkpoint?"
+    """
+    from . import render
+    from .answer import ask as run_ask
+    from .generate import open_generator
+    from .index import open_index
+    from .models import default_models_dir
+    from .update import embedding_info
+
+    settings = Settings(index_dir=index)
+    try:
+        embedder = _embedder(settings)
+        idx = open_index(settings, embedding_info(embedder))
+        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
+            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        with _draft(not (no_stream or as_json)) as on_token:
+            result = run_ask(question, idx, embedder, generator, settings, k, show_unsupported, on_token)
+    except RagError as e:
+        fail(e)
+    if as_json:
+        render.print_json(out, result.to_json())
+    else:
+        render.answer(out, result)
+
+
+@contextmanager
+def _draft(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """Stream the model's draft on a terminal; it is replaced by the verified answer."""
+    if not (enabled and out.is_terminal):
+        with status("Thinking…"):
+            yield None
+        return
+    from rich.live import Live
+    from rich.text import Text
+
+    draft = Text(style="dim")
+    with Live(draft, console=out, transient=True, refresh_per_second=12) as live:
+
+        def on_token(piece: str) -> None:
+            draft.append(piece)
+            live.update(draft)
+
+        yield on_token
+
+
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:  # pragma: no cover - entry point for `python -m rag`

@@ -40,4 +40,12 @@ class Settings:
     hnsw_ef_search: int = 128  # HNSW search breadth; higher = better recall, slower
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
     candidates: int = 50  # how many hits each ranker contributes before fusion
+    # answering (`rag ask`)
+    answer_k: int = 3  # passages given to the model; each one costs ~1 s of prompt time on 2 cores
+    passage_max_tokens: int = 100  # a passage is cut to its sentences most relevant to the question
+    max_answer_tokens: int = 200  # generation cap (the grammar caps sentences at 4 x 320 chars)
+    min_relevance: float = 0.25  # best passage cosine below this: nothing relevant, abstain
+    min_cosine: float = 0.55  # claim vs. best evidence sentence, for a citation to count
+    min_overlap: float = 0.6  # share of the claim's content words that must occur in the passage
+    models_dir: Path | None = None  # GGUF cache; None = $RAG_MODELS_DIR or ~/.cache/rag/models
 

@@ -91,3 +91,40 @@ class IngestReport:
             for s in ("added", "updated", "skipped", "duplicate", "pruned", "failed")
         ]
         return f"{', '.join(parts)}; {self.total_chunks} chunks in the index"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage cited by an answer, shown with the sentence of it that best supports the answer."""
+
+    n: int  # the number shown in the answer: [n]
+    source: str
+    start: int  # span of `quote` in the source file
+    end: int
+    quote: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    score: float  # support: cosine between the answer sentence and `quote`
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str  # without the citation markers
+    citations: list[int]
+    supported: bool
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # the rendered text, citations inline: "... checkpoint [1]."
+    abstained: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    model: str
+    timings: dict[str, float]
+    notes: list[str] = field(default_factory=list)  # why it abstained, what was corrected or dropped
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

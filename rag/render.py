@@ -8,8 +8,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
-from .records import FileOutcome, Hit, IngestReport
+from .records import Answer, FileOutcome, Hit, IngestReport
 
 STATUS_STYLE = {
     "added": "green",
@@ -78,3 +79,31 @@ def _highlight(text: str, words: set[str]) -> str:
     for token in re.split(r"(\w+)", " ".join(text.split())):
         out.append(f"[bold yellow]{escape(token)}[/]" if token.lower() in words else escape(token))
     return "   " + "".join(out)
+
+
+def answer(console: Console, result: Answer) -> None:
+    """The answer with colored citation marks, then its sources with quoted evidence."""
+    if result.abstained:
+        console.print(f"[bold yellow]{escape(result.answer)}[/]")
+        for note in result.notes[:1]:
+            console.print(f"[dim]({escape(note)})[/]")
+        return
+    text = Text(result.answer)
+    text.highlight_regex(r"\[\d+\]", "bold cyan")
+    text.highlight_regex(r"\[\?\]", "bold red")
+    console.print(text, highlight=False)
+    console.print()
+    console.print("[bold]Sources[/]")
+    for c in result.citations:
+        about = ", ".join(x for x in (c.outlet, c.date) if x)
+        console.print(
+            f"  [bold cyan]\\[{c.n}][/] [cyan]{escape(c.source)}[/] chars {c.start}–{c.end}"
+            + (f"  [dim]{escape(about)}[/]" if about else ""),
+            highlight=False,
+        )
+        if c.title:
+            console.print(f"      [dim]{escape(c.title)}[/]", highlight=False)
+        console.print(f"      “{escape(' '.join(c.quote.split()))}”", highlight=False)
+    dropped = [n for n in result.notes if n.startswith("unsupported")]
+    if dropped:
+        console.print(f"[dim]{len(dropped)} unsupported sentence(s) left out; --show-unsupported shows them[/]")

@@ -1,0 +1,153 @@
+"""Parse the model's cited sentences and verify each citation against its passage. Pure logic
+plus the embedding model passed in.
+
+A sentence is supported by a passage when
+  * it means much the same as one of the passage's sentences (cosine >= `min_cosine`), and
+  * its content words mostly occur in the passage (`min_overlap`, crude stemming tolerates
+    inflection), and
+  * every number and every name in it occurs in the passage: cosine alone cannot tell
+    "25 million" from "18 million", nor Blinken from Bayramov.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .sentences import split_sentences
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from as into about over after before
+    between during under than that this these those there here it its it's is are was were be been
+    being has have had do does did will would shall should can could may might must not no nor so
+    such too very also just only both each other any all some more most own same which who whom
+    whose what when where why how he she they them their his her him we our you your i me my mr
+    mrs ms said says say told according stated added noted while however on upon""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CITED = re.compile(r"(?P<text>[^\[\]]*?)(?P<cites>(?:\s*\[\d+\])+)\s*\.?")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One sentence as the model wrote it, with the passage numbers it cited."""
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence of a retrieved passage, with offsets into the source file."""
+
+    passage: int  # 1-based number of the passage in the prompt
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Support:
+    passage: int
+    cosine: float  # best cosine between the claim and one sentence of the passage
+    overlap: float  # share of the claim's content words found in the passage
+    missing: tuple[str, ...]  # numbers and names of the claim not found in the passage
+    best: Evidence | None  # the passage's sentence closest to the claim: the quote to show
+
+    def ok(self, min_cosine: float, min_overlap: float) -> bool:
+        return not self.missing and self.cosine >= min_cosine and self.overlap >= min_overlap
+
+
+def parse_drafts(text: str) -> list[Draft]:
+    """Split model output into sentences with citations; text after the last citation is kept
+    with no citation (the verifier then looks for a passage that supports it)."""
+    drafts: list[Draft] = []
+    pos = 0
+    for m in _CITED.finditer(text):
+        if not m.group("cites").strip():
+            continue
+        cites = tuple(int(n) for n in re.findall(r"\d+", m.group("cites")))
+        body = m.group("text").strip()
+        pos = m.end()
+        for s, e in split_sentences(body):
+            drafts.append(Draft(_clean(body[s:e]), cites))
+    tail = text[pos:].strip()
+    for s, e in split_sentences(tail):
+        drafts.append(Draft(_clean(tail[s:e]), ()))
+    return [d for d in drafts if len(d.text.split()) >= 3 and not d.text.startswith("NOT IN SOURCES")]
+
+
+def _clean(s: str) -> str:
+    s = s.strip()
+    return s if s.endswith((".", "!", "?", '"', "”")) else s + "."
+
+
+def stem(word: str) -> str:
+    """Crude, deliberately: lowercase, drop possessives and plural/verb endings, keep 6 chars."""
+    w = word.lower().replace("’", "'")
+    w = re.sub(r"'s?$", "", w)
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            break
+    return w[:6]
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and not w[0].isdigit()}
+
+
+def numbers(text: str) -> set[str]:
+    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def names(text: str) -> dict[str, str]:
+    """Capitalized words (people, places, organisations), as {stem: word as written}."""
+    found: dict[str, str] = {}
+    for s, e in split_sentences(text):
+        words = _WORD.findall(text[s:e])
+        for i, w in enumerate(words):
+            if not w[0].isupper() or w.lower() in STOPWORDS:
+                continue
+            # subtle: a sentence-initial word is a name only if it is not an ordinary word
+            if i == 0 and w.lower() in _COMMON_INITIALS:
+                continue
+            found.setdefault(stem(w), w.rstrip("'’"))
+    return found
+
+
+_COMMON_INITIALS = frozenset(
+    """during earlier later last next both most many some several officials ministers talks
+    peace in on at after before according while despite since meanwhile separately""".split()
+)
+
+
+def assess(
+    claim: str,
+    claim_vec: np.ndarray,
+    passage: int,
+    passage_text: str,
+    evidence: list[Evidence],
+    evidence_vecs: np.ndarray,
+    header: str = "",
+) -> Support:
+    """How well one passage supports one claim. `evidence` are that passage's sentences."""
+    haystack_stems = content_stems(passage_text + " " + header)
+    claim_stems = content_stems(claim)
+    overlap = len(claim_stems & haystack_stems) / max(1, len(claim_stems))
+    haystack_numbers = numbers(passage_text + " " + header)
+    missing = sorted(n for n in numbers(claim) if n not in haystack_numbers)
+    missing += sorted(w for s, w in names(claim).items() if s not in haystack_stems)
+    if len(evidence):
+        sims = evidence_vecs @ claim_vec
+        best_i = int(np.argmax(sims))
+        return Support(passage, float(sims[best_i]), overlap, tuple(missing), evidence[best_i])
+    return Support(passage, 0.0, overlap, tuple(missing), None)
+
+
+def passage_sentences(passage: int, text: str, offset: int) -> list[Evidence]:
+    """The sentences of a passage, with offsets into the file (`offset` is the chunk's start)."""
+    return [Evidence(passage, offset + s, offset + e, text[s:e]) for s, e in split_sentences(text)]
