@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 demo: install
 	$(RAG) ingest seeds
 	$(RAG) search "Blinken's concern about the Lachin checkpoint" --k 3
+	$(RAG) ask "Where will most of the talks take place?"
 
 test: install
 	$(PY) -m pytest
@@ -37,6 +38,7 @@ lint: install
 
 bench: install
 	$(PY) bench/ingest_search.py
+	$(PY) bench/ask.py
 
 clean:
 	rm -rf .rag .pytest_cache .mypy_cache

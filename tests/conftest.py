@@ -38,3 +38,33 @@ def seeds(tmp_path: Path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest)
     return dest
+
+
+def _llm(role: str):
+    from rag.generate import open_generator
+    from rag.models import default_models_dir
+
+    return open_generator(role, default_models_dir())
+
+
+@pytest.fixture(scope="session")
+def test_llm():
+    """SmolLM2-135M: tiny and fast; it proves plumbing, not answer quality."""
+    return _llm("test")
+
+
+@pytest.fixture(scope="session")
+def default_llm():
+    """The shipped default model (Qwen2.5-Coder-1.5B): what users get."""
+    return _llm("default")
+
+
+@pytest.fixture
+def seed_index(embedder, seeds, tmp_path):
+    from rag.config import Settings
+    from rag.index import open_index
+    from rag.update import embedding_info, ingest
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    ingest([seeds], settings, embedder, base=tmp_path)
+    return open_index(settings, embedding_info(embedder)), settings

@@ -36,13 +36,6 @@ class Scripted:
         return Completion(text, 100, 10, 1.0, 2.0)
 
 
-@pytest.fixture
-def seed_index(embedder, seeds, tmp_path):
-    settings = Settings(index_dir=tmp_path / "idx")
-    ingest([seeds], settings, embedder, base=tmp_path)
-    return open_index(settings, embedding_info(embedder)), settings
-
-
 def number_of(messages, source: str) -> int:
     """The passage number the prompt gave to a chunk of `source`."""
     user = messages[-1]["content"]

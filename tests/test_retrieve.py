@@ -1,9 +1,7 @@
 import pytest
 
-from rag.config import Settings
-from rag.index import fts_query, open_index
+from rag.index import fts_query
 from rag.retrieve import rrf, search
-from rag.update import embedding_info, ingest
 
 
 @pytest.mark.parametrize(
@@ -30,13 +28,6 @@ def test_rrf(rankings, expected):
 )
 def test_fts_query_never_passes_user_syntax(query, expected):
     assert fts_query(query) == expected
-
-
-@pytest.fixture
-def seed_index(embedder, seeds, tmp_path):
-    settings = Settings(index_dir=tmp_path / "idx")
-    ingest([seeds], settings, embedder, base=tmp_path)
-    return open_index(settings, embedding_info(embedder)), settings
 
 
 @pytest.mark.parametrize(
