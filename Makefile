@@ -25,6 +25,7 @@ demo: install
 	$(RAG) ingest seeds
 	$(RAG) search "Blinken's concern about the Lachin checkpoint" --k 3
 	$(RAG) ask "Where will most of the talks take place?"
+	$(RAG) summarize
 
 test: install
 	$(PY) -m pytest

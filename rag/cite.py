@@ -28,6 +28,9 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUM = r"(\d[\d,.]*\d|\d)"
+_FROM_TO = re.compile(rf"\bfrom\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}[^.;]{{0,40}}?\bto\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}", re.I)
+_TO_FROM = re.compile(rf"\bto\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}[^.;]{{0,40}}?\bfrom\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}", re.I)
 _CITED = re.compile(r"(?P<text>[^\[\]]*?)(?P<cites>(?:\s*\[\d+\])+)\s*\.?")
 
 
@@ -104,13 +107,20 @@ def numbers(text: str) -> set[str]:
     return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
 
 
+def changes(text: str) -> set[tuple[str, str]]:
+    """Directed changes "from 40 to 10" (also written "to 10 from 40") as (from, to) pairs:
+    the same two numbers in the wrong direction say the opposite."""
+    pairs = {(a, b) for a, b in _FROM_TO.findall(text)} | {(b, a) for a, b in _TO_FROM.findall(text)}
+    return {(a.replace(",", ""), b.replace(",", "")) for a, b in pairs}
+
+
 def names(text: str) -> dict[str, str]:
     """Capitalized words (people, places, organisations), as {stem: word as written}."""
     found: dict[str, str] = {}
     for s, e in split_sentences(text):
         words = _WORD.findall(text[s:e])
         for i, w in enumerate(words):
-            if not w[0].isupper() or w.lower() in STOPWORDS:
+            if not w[0].isupper() or w.lower() in STOPWORDS or len(w) == 1:  # initials: "Antony J. Blinken"
                 continue
             # subtle: a sentence-initial word is a name only if it is not an ordinary word
             if i == 0 and w.lower() in _COMMON_INITIALS:
@@ -141,6 +151,8 @@ def assess(
     haystack_numbers = numbers(passage_text + " " + header)
     missing = sorted(n for n in numbers(claim) if n not in haystack_numbers)
     missing += sorted(w for s, w in names(claim).items() if s not in haystack_stems)
+    passage_changes = changes(passage_text)
+    missing += [f"from {a} to {b}" for a, b in sorted(changes(claim)) if (b, a) in passage_changes]
     if len(evidence):
         sims = evidence_vecs @ claim_vec
         best_i = int(np.argmax(sims))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -41,6 +42,10 @@ IndexOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+LlmUrlOpt = Annotated[
+    str | None,
+    typer.Option("--llm-url", envvar="RAG_LLM_URL", help="Use an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+]
 
 
 def fail(error: RagError) -> NoReturn:
@@ -192,10 +197,7 @@ def ask(
     show_unsupported: Annotated[
         bool, typer.Option("--show-unsupported", help="Keep sentences no passage supports, marked [?].")
     ] = False,
-    llm_url: Annotated[
-        str | None,
-        typer.Option("--llm-url", envvar="RAG_LLM_URL", help="Use an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
-    ] = None,
+    llm_url: LlmUrlOpt = None,
 ) -> None:
     """Answer QUESTION from the indexed articles, citing a passage for every sentence.
 
@@ -222,6 +224,53 @@ def ask(
         render.print_json(out, result.to_json())
     else:
         render.answer(out, result)
+
+
+class Format(str, Enum):
+    text = "text"
+    md = "md"
+
+
+@app.command()
+def summarize(
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only what the articles say about this.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Summarize only this indexed file (repeatable).")
+    ] = None,
+    index: IndexOpt = DEFAULT_INDEX_DIR,
+    model: ModelOpt = "default",
+    as_json: JsonOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", help="text (colored on a terminal) or md (Markdown).")] = Format.text,
+    llm_url: LlmUrlOpt = None,
+) -> None:
+    """A neutral summary of what the indexed articles report: what they agree on, where their
+    accounts differ (each side attributed), and what only one reports. Every sentence is cited.
+
+    Example: rag summarize --topic "Lachin checkpoint"
+    """
+    from . import render
+    from .generate import open_generator
+    from .index import open_index
+    from .models import default_models_dir
+    from .summarize import summarize as run_summarize
+    from .update import embedding_info
+
+    settings = Settings(index_dir=index)
+    try:
+        embedder = _embedder(settings)
+        idx = open_index(settings, embedding_info(embedder))
+        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
+            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        with _progress("Writing") as on_step:
+            result = run_summarize(idx, embedder, generator, settings, topic, source, on_step)
+    except RagError as e:
+        fail(e)
+    if as_json:
+        render.print_json(out, result.to_json())
+    elif fmt is Format.md:
+        out.file.write(render.summary_markdown(result))
+    else:
+        render.summary(out, result)
 
 
 @contextmanager

@@ -47,5 +47,12 @@ class Settings:
     min_relevance: float = 0.25  # best passage cosine below this: nothing relevant, abstain
     min_cosine: float = 0.55  # claim vs. best evidence sentence, for a citation to count
     min_overlap: float = 0.6  # share of the claim's content words that must occur in the passage
+    # summaries (`rag summarize`)
+    match_cosine: float = 0.7  # two sources' claims this similar (and passing the name/number check) agree
+    related_cosine: float = 0.45  # a one-source claim this close to another source's claim is contested
+    topic_min_cosine: float = 0.3  # with --topic, claims less similar to the topic are left out
+    max_claims: int = 1500  # claims aligned pairwise (quadratic); the most central are kept
+    section_caps: tuple[int, int, int] = (4, 6, 4)  # sentences: agree, differ, one source
+    max_sentence_tokens: int = 90  # one summary sentence (the grammar caps it at 300 characters)
     models_dir: Path | None = None  # GGUF cache; None = $RAG_MODELS_DIR or ~/.cache/rag/models
 

@@ -163,6 +163,14 @@ class Index:
         ).fetchall()
         return {r[0]: Chunk(*r[1:]) for r in rows}
 
+    def chunks_of(self, source: str) -> list[Chunk]:
+        """One file's chunks in reading order (they overlap by a few sentences)."""
+        rows = self.db.execute(
+            "SELECT source, start, end, text, title, date, outlet FROM chunks WHERE source = ? ORDER BY start",
+            (source,),
+        ).fetchall()
+        return [Chunk(*r) for r in rows]
+
     def files(self) -> list[FileRecord]:
         rows = self.db.execute(
             "SELECT source, path, sha256, encoding, title, date, outlet, chunks, duplicate_of "

@@ -128,3 +128,32 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    text: str  # without citation markers
+    citations: list[int]
+    attributed_to: str | None  # who the sentence says is speaking; None for shared facts
+    origin: str  # "model" (written by the LLM and verified) or "extract" (the source sentence, quoted)
+
+
+@dataclass
+class SummarySection:
+    heading: str
+    sentences: list[SummarySentence]
+
+
+@dataclass
+class Summary:
+    sources: list[dict[str, Any]]  # {source, label, outlet, date, title, claims}
+    sections: list[SummarySection]
+    citations: list[Citation]
+    checks: dict[str, Any]
+    text: str  # the whole summary as plain text, citations inline
+    model: str
+    timings: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

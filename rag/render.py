@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from .records import Answer, FileOutcome, Hit, IngestReport
+from .records import Answer, FileOutcome, Hit, IngestReport, Summary
 
 STATUS_STYLE = {
     "added": "green",
@@ -107,3 +107,83 @@ def answer(console: Console, result: Answer) -> None:
     dropped = [n for n in result.notes if n.startswith("unsupported")]
     if dropped:
         console.print(f"[dim]{len(dropped)} unsupported sentence(s) left out; --show-unsupported shows them[/]")
+
+
+def summary(console: Console, result: Summary) -> None:
+    """Sources header, coverage line, the three sections, the cited quotes, then the checks."""
+    console.print("[bold]Sources[/]")
+    for s in result.sources:
+        about = ", ".join(x for x in (s["outlet"] or "outlet not stated", s["date"]) if x)
+        console.print(f"  [cyan]{escape(s['source'])}[/]  [dim]{escape(about)}[/]", highlight=False)
+        if s["title"]:
+            console.print(f"      {escape(s['title'])}", highlight=False)
+    cov = result.checks.get("coverage", {})
+    if cov:
+        console.print("[dim]Coverage: " + " · ".join(
+            f"{escape(k)} {v:.0%} of sentences" for k, v in cov.items()) + "[/]", highlight=False)
+    console.print()
+    if not result.sections:
+        console.print(f"[bold yellow]{escape(result.text)}[/]")
+        return
+    from .summarize import with_marks
+
+    for section in result.sections:
+        console.print(f"[bold underline]{escape(section.heading)}[/]")
+        for sentence in section.sentences:
+            text = Text(with_marks(sentence.text, sentence.citations))
+            text.highlight_regex(r"\[\d+\]", "bold cyan")
+            console.print(text, highlight=False)
+        console.print()
+    console.print("[bold]Cited passages[/]")
+    for c in result.citations:
+        console.print(f"  [bold cyan]\\[{c.n}][/] [cyan]{escape(c.source)}[/] chars {c.start}–{c.end}", highlight=False)
+        console.print(f"      “{escape(' '.join(c.quote.split()))}”", highlight=False)
+    console.print()
+    console.print(checks_line(result.checks), highlight=False)
+
+
+def checks_line(checks: dict[str, Any]) -> str:
+    """One line per check, green when it passes."""
+    rows = [
+        ("loaded terms in the narrator's voice", len(checks["loaded_terms"])),
+        ("one-sided sentences without attribution", len(checks["unattributed"])),
+        ("quotes not verbatim in the cited file", len(checks["unverified_quotes"])),
+        ("numbers or names not in any cited file", len(checks["unsupported_facts"])),
+    ]
+    lines = ["[bold]Neutrality checks[/]"]
+    for label, n in rows:
+        lines.append(f"  [{'green' if n == 0 else 'bold red'}]{'✓' if n == 0 else '✗'} {n}[/] {label}")
+    ur = checks["under_representation"]
+    if ur["source"]:
+        lines.append(f"  [dim]largest under-representation: {escape(ur['source'])} {ur['gap']:+.2f} "
+                     "(share of input minus share of summary)[/]")
+    return "\n".join(lines)
+
+
+def summary_markdown(result: Summary) -> str:
+    from .summarize import with_marks
+
+    lines = ["## Sources", ""]
+    for s in result.sources:
+        about = ", ".join(x for x in (s["outlet"] or "outlet not stated", s["date"]) if x)
+        lines.append(f"- `{s['source']}` — {about}" + (f" — *{s['title']}*" if s["title"] else ""))
+    cov = result.checks.get("coverage", {})
+    if cov:
+        lines += ["", "Coverage: " + " · ".join(f"`{k}` {v:.0%} of sentences" for k, v in cov.items())]
+    for section in result.sections:
+        lines += ["", f"## {section.heading}", ""]
+        lines += [f"- {with_marks(s.text, s.citations)}" for s in section.sentences]
+    if not result.sections:
+        lines += ["", result.text]
+    lines += ["", "## Cited passages", ""]
+    lines += [f"{c.n}. `{c.source}` chars {c.start}–{c.end}: “{' '.join(c.quote.split())}”" for c in result.citations]
+    checks = result.checks
+    lines += ["", "## Neutrality checks", "",
+              f"- loaded terms in the narrator's voice: {len(checks['loaded_terms'])}",
+              f"- one-sided sentences without attribution: {len(checks['unattributed'])}",
+              f"- quotes not verbatim in the cited file: {len(checks['unverified_quotes'])}",
+              f"- numbers or names not in any cited file: {len(checks['unsupported_facts'])}"]
+    ur = checks["under_representation"]
+    if ur["source"]:
+        lines.append(f"- largest under-representation: `{ur['source']}` {ur['gap']:+.2f}")
+    return "\n".join(lines) + "\n"
