@@ -83,10 +83,13 @@ def ask(
         return finish(_abstain(question, generator.name, timings, "the model found no answer"))
 
     drafts = parse_drafts(completion.text)
-    sentences, citations, notes = verify(drafts, passages, embedder, settings, show_unsupported)
+    counts: dict[str, int] = {}
+    sentences, citations, notes = verify(drafts, passages, embedder, settings, show_unsupported, counts)
     if not any(s.supported for s in sentences):
         why = "no sentence of the model's answer is supported by the passages"
-        return finish(_abstain(question, generator.name, timings, why, notes))
+        answer = _abstain(question, generator.name, timings, why, notes)
+        answer.verification = counts
+        return finish(answer)
     return finish(
         Answer(
             question=question,
@@ -97,6 +100,7 @@ def ask(
             model=generator.name,
             timings=timings,
             notes=notes,
+            verification=counts,
         )
     )
 
@@ -149,8 +153,16 @@ def verify(
     embedder: Embedder,
     settings: Settings,
     show_unsupported: bool = False,
+    counts: dict[str, int] | None = None,
 ) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
-    """Check every draft sentence against its cited passages; correct or drop what fails."""
+    """Check every draft sentence against its cited passages; correct or drop what fails.
+
+    `counts` (if given) receives how the model's sentences fared as written, before correction."""
+    tally = dict.fromkeys(("sentences", "sentences_supported_as_cited", "citations", "citations_supporting",
+                           "corrected", "dropped"), 0)
+    if counts is not None:
+        counts.update(tally)
+        tally = counts
     if not drafts:
         return [], [], []
     by_n = {p.n: p for p in passages}
@@ -166,6 +178,12 @@ def verify(
         ok = {n for n, s in supports.items() if s.ok(settings.min_cosine, settings.min_overlap)}
         cited = [n for n in dict.fromkeys(draft.citations) if n in by_n]
         chosen = [n for n in cited if n in ok]
+        tally["sentences"] += 1
+        tally["sentences_supported_as_cited"] += bool(chosen)
+        tally["citations"] += len(cited)
+        tally["citations_supporting"] += len(chosen)
+        tally["corrected"] += bool(not chosen and ok)
+        tally["dropped"] += not ok
         if not chosen and ok:
             best = max(ok, key=lambda n: supports[n].cosine)
             chosen = [best]

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from .cli_models import models_app
 from .config import DEFAULT_INDEX_DIR, Settings
-from .errors import RagError
+from .errors import RagError, UsageError
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -271,6 +271,82 @@ def summarize(
         out.file.write(render.summary_markdown(result))
     else:
         render.summary(out, result)
+
+
+@app.command("eval")
+def eval_(
+    sets: Annotated[
+        list[Path] | None,
+        typer.Option("--set", help="Evaluation set(s) (JSONL; default: every eval/*.jsonl).", exists=True, dir_okay=False),
+    ] = None,
+    model: ModelOpt = "default",
+    k: Annotated[int | None, typer.Option("--k", "-k", min=1, max=20, help="Passages given to the model.")] = None,
+    as_json: JsonOpt = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where eval.json, report.md and metrics.png go.", file_okay=False)] = Path("eval-out"),
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A previous eval.json: show what changed.", exists=True, dir_okay=False)
+    ] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Run only 'questions' or 'summaries'.")] = None,
+    corpus: Annotated[str | None, typer.Option("--corpus", help="Run only items over this corpus, e.g. seeds.")] = None,
+    llm_url: LlmUrlOpt = None,
+) -> None:
+    """Run an evaluation set through the real pipeline and score citations, answers, abstention
+    and summaries. Prints a table; writes eval.json, report.md and metrics.png into --out.
+
+    Example: rag eval --set eval/questions.jsonl --corpus seeds
+    """
+    import json
+
+    from . import render, report
+    from .evaluate import aggregate, aggregate_summaries, by_category, load_set, run_questions, run_summaries
+    from .generate import open_generator
+    from .models import default_models_dir
+
+    if only not in (None, "questions", "summaries"):
+        fail(UsageError(f"--only must be 'questions' or 'summaries', not {only!r}"))
+    root = Path.cwd()
+    paths = sets or sorted((root / "eval").glob("*.jsonl"))
+    if not paths:
+        fail(UsageError("no evaluation set: pass --set FILE or run from the repository (eval/*.jsonl)"))
+    settings = Settings()
+    try:
+        questions, summaries = [], []
+        for p in paths:
+            qs, ss = load_set(p, root)
+            questions += [q for q in qs if corpus in (None, q.corpus)]
+            summaries += [s for s in ss if corpus in (None, s.corpus)]
+        if only == "summaries":
+            questions = []
+        if only == "questions":
+            summaries = []
+        previous = json.loads(compare.read_text(encoding="utf-8"))["metrics"] if compare else None
+        embedder = _embedder(settings)
+        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
+            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        cache = out_dir / "indexes"
+        with _progress("Questions") as on_step:
+            results = run_questions(questions, root, cache, embedder, generator, settings, k, on_step)
+        with _progress("Summaries") as on_step:
+            summary_rows = run_summaries(summaries, root, cache, embedder, generator, settings, on_step)
+    except (RagError, json.JSONDecodeError, KeyError) as e:
+        fail(e if isinstance(e, RagError) else UsageError(f"--compare: not an eval.json ({e})"))
+    metrics = {**(aggregate(results) if results else {}), **aggregate_summaries(summary_rows)}
+    run = {
+        "model": generator.name, "sets": [str(p) for p in paths], "k": k or settings.answer_k, "metrics": metrics,
+        "by_category": by_category(results),
+        "questions": [{"id": r.item.id, "question": r.item.question, "category": r.item.category,
+                       "answerable": r.item.answerable, "answer": r.answer["answer"], "scores": r.scores}
+                      for r in results],
+        "summaries": summary_rows,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "eval.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "report.md").write_text(report.markdown(run, previous), encoding="utf-8")
+    report.chart(metrics, out_dir / "metrics.png", f"rag eval: {generator.name}")
+    if as_json:
+        render.print_json(out, run)
+    else:
+        render.eval_table(out, report.table_rows(metrics, previous), generator.name, out_dir)
 
 
 @contextmanager

@@ -125,6 +125,9 @@ class Answer:
     model: str
     timings: dict[str, float]
     notes: list[str] = field(default_factory=list)  # why it abstained, what was corrected or dropped
+    # the model's answer as written, judged by the verifier before correction (rag eval audits it):
+    # sentences, sentences_supported_as_cited, citations, citations_supporting, corrected, dropped
+    verification: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

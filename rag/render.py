@@ -187,3 +187,18 @@ def summary_markdown(result: Summary) -> str:
     if ur["source"]:
         lines.append(f"- largest under-representation: `{ur['source']}` {ur['gap']:+.2f}")
     return "\n".join(lines) + "\n"
+
+
+def eval_table(console: Console, rows: list[tuple[str, str, str]], model: str, out_dir: object) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"rag eval: {model}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    if any(change for _, _, change in rows):
+        table.add_column("change")
+    for label, value, change in rows:
+        style = "green" if "better" in change else "red" if "worse" in change else ""
+        table.add_row(label, value, *([f"[{style}]{change}[/]" if style else change] if len(table.columns) == 3 else []))
+    console.print(table)
+    console.print(f"[dim]Wrote {out_dir}/eval.json, report.md and metrics.png[/]", highlight=False)

@@ -257,12 +257,12 @@ def write(
     grammar = prompts.fill(prompts.load("summary.gbnf"), "summary.gbnf", opening=opening)
     messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
     if any(prompts.is_injection(claims[i].text) for i in cited):
-        return _extract(group, lead, cited, claims, attributed_to)
+        return _extract(group, lead, cited, claims, "extract used: the claim addresses an AI system")
     completion = generator.complete(messages, grammar, settings.max_sentence_tokens)
     sentence = _tidy(completion.text)
     problem, scores = _check_sentence(sentence, group, cited, claims, vecs, embedder, settings, terms, attributed_to)
     if problem:
-        return _extract(group, lead, cited, claims, attributed_to, f"extract used, {problem}: {sentence!r}")
+        return _extract(group, lead, cited, claims, f"extract used, {problem}: {sentence!r}")
     return _Written(SummarySentence(sentence, [], attributed_to, "model"), cited, scores)
 
 
@@ -299,9 +299,7 @@ def _check_sentence(
     return None, scores
 
 
-def _extract(
-    group: Group, lead: int, cited: list[int], claims: list[Claim], attributed_to: str | None, why: str = ""
-) -> _Written:
+def _extract(group: Group, lead: int, cited: list[int], claims: list[Claim], why: str = "") -> _Written:
     """The source sentence itself, quoted and attributed: always neutral, always supported."""
     c = claims[lead]
     quote = _requote(c.text)
@@ -311,7 +309,8 @@ def _extract(
         text = f"{_capital(who)} both report: “{quote}”" if len(labels) == 2 else f"{_capital(who)} all report: “{quote}”"
     else:
         text = f"{_capital(c.label)} reported: “{quote}”"
-    sentence = SummarySentence(text, [], attributed_to or c.label, "extract")
+    # the narrator attributes the quote to the outlet; the speaker is named inside the quote
+    sentence = SummarySentence(text, [], None if group.kind == "shared" else c.label, "extract")
     order = [lead, *[i for i in cited if i != lead]]
     return _Written(sentence, order, {lead: 1.0}, why)
 
