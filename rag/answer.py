@@ -70,9 +70,8 @@ def ask(
             question=question.strip(),
         ).strip()},
     ]
-    grammar = prompts.fill(
-        prompts.load("answer.gbnf"), "answer.gbnf", ids=" | ".join(f'"{p.n}"' for p in passages)
-    )
+    ids = " | ".join(f'"{p.n}"' for p in passages)
+    grammar = prompts.fill(prompts.load("answer.gbnf"), "answer.gbnf", ids=ids)
     completion = generator.complete(messages, grammar, settings.max_answer_tokens, on_token)
     timings.update(
         prompt_tokens=completion.prompt_tokens,
@@ -84,7 +83,7 @@ def ask(
 
     drafts = parse_drafts(completion.text)
     counts: dict[str, int] = {}
-    sentences, citations, notes = verify(drafts, passages, embedder, settings, show_unsupported, counts)
+    sentences, citations, notes = verify(drafts, passages, embedder, settings, show_unsupported, counts, question)
     if not any(s.supported for s in sentences):
         why = "no sentence of the model's answer is supported by the passages"
         answer = _abstain(question, generator.name, timings, why, notes)
@@ -154,6 +153,7 @@ def verify(
     settings: Settings,
     show_unsupported: bool = False,
     counts: dict[str, int] | None = None,
+    question: str = "",
 ) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
     """Check every draft sentence against its cited passages; correct or drop what fails.
 
@@ -172,7 +172,7 @@ def verify(
     notes: list[str] = []
     for draft, vec in zip(drafts, claim_vecs):
         supports = {
-            p.n: assess(draft.text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit))
+            p.n: assess(draft.text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit), question)
             for p in passages
         }
         ok = {n for n, s in supports.items() if s.ok(settings.min_cosine, settings.min_overlap)}

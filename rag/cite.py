@@ -100,7 +100,9 @@ def stem(word: str) -> str:
 
 
 def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and not w[0].isdigit()}
+    """Stems of the content words; hyphenated compounds count as their parts ("Kovia-Drenland")."""
+    words = [p for w in _WORD.findall(text) for p in w.split("-") if p]
+    return {stem(w) for w in words if w.lower() not in STOPWORDS and not w[0].isdigit()}
 
 
 def numbers(text: str) -> set[str]:
@@ -125,7 +127,9 @@ def names(text: str) -> dict[str, str]:
             # subtle: a sentence-initial word is a name only if it is not an ordinary word
             if i == 0 and w.lower() in _COMMON_INITIALS:
                 continue
-            found.setdefault(stem(w), w.rstrip("'’"))
+            for part in w.rstrip("'’").split("-"):  # "Kovia-Drenland": each name must be found
+                if part[:1].isupper() and len(part) > 1:
+                    found.setdefault(stem(part), part)
     return found
 
 
@@ -143,21 +147,49 @@ def assess(
     evidence: list[Evidence],
     evidence_vecs: np.ndarray,
     header: str = "",
+    question: str = "",
 ) -> Support:
-    """How well one passage supports one claim. `evidence` are that passage's sentences."""
-    haystack_stems = content_stems(passage_text + " " + header)
+    """How well one passage supports one claim. `evidence` are that passage's sentences.
+
+    Support must be local: the claim's names, numbers and words are looked for in one evidence
+    sentence and its two neighbours (so "He said" can lean on the sentence before), not across the
+    whole passage, where facts from unrelated sentences could be stitched into a false claim. The
+    window with no missing facts and the best similarity wins; its sentence is the quote.
+
+    With `question`, words the claim shares with the question must also be in the window: small
+    models echo the question ("How many were injured?" -> "23 were injured") where the passage
+    says something else ("23 died")."""
+    echo = content_stems(claim) & content_stems(question)
+    if not len(evidence):
+        return _support(claim, passage, passage_text + " " + header, 0.0, None, echo)
+    sims = evidence_vecs @ claim_vec
+    best: Support | None = None
+    for i, ev in enumerate(evidence):
+        window = " ".join(e.text for e in evidence[max(0, i - 1) : i + 2])
+        s = _support(claim, passage, window + " " + header, float(sims[i]), ev, echo)
+        if best is None or _rank(s) > _rank(best):
+            best = s
+    assert best is not None
+    return best
+
+
+def _rank(s: Support) -> tuple[int, float]:
+    return (-len(s.missing), s.cosine + s.overlap)
+
+
+def _support(
+    claim: str, passage: int, haystack: str, cosine: float, best: Evidence | None, echo: frozenset[str] | set[str] = frozenset()
+) -> Support:
+    haystack_stems = content_stems(haystack)
     claim_stems = content_stems(claim)
     overlap = len(claim_stems & haystack_stems) / max(1, len(claim_stems))
-    haystack_numbers = numbers(passage_text + " " + header)
+    haystack_numbers = numbers(haystack)
     missing = sorted(n for n in numbers(claim) if n not in haystack_numbers)
     missing += sorted(w for s, w in names(claim).items() if s not in haystack_stems)
-    passage_changes = changes(passage_text)
-    missing += [f"from {a} to {b}" for a, b in sorted(changes(claim)) if (b, a) in passage_changes]
-    if len(evidence):
-        sims = evidence_vecs @ claim_vec
-        best_i = int(np.argmax(sims))
-        return Support(passage, float(sims[best_i]), overlap, tuple(missing), evidence[best_i])
-    return Support(passage, 0.0, overlap, tuple(missing), None)
+    haystack_changes = changes(haystack)
+    missing += [f"from {a} to {b}" for a, b in sorted(changes(claim)) if (b, a) in haystack_changes]
+    missing += [f"{w} (from the question)" for w in sorted(echo - haystack_stems)]
+    return Support(passage, cosine, overlap, tuple(missing), best)
 
 
 def passage_sentences(passage: int, text: str, offset: int) -> list[Evidence]:

@@ -83,3 +83,28 @@ def test_support(embedder, evidence, claim, supported, missing):
 def test_best_evidence_is_the_matching_sentence(embedder, evidence):
     s = check(embedder, evidence, "Blinken was deeply concerned about the Lachin checkpoint.")
     assert s.best is not None and s.best.text.startswith("Blinken expressed")
+
+
+def test_support_must_be_local_not_stitched_across_the_passage(embedder):
+    text = ("Ortiz met Reyes in Geneva on Monday. The weather was cold. Delegates ate lunch together. "
+            "Officials toured the old town. The talks ran late. Engineers said the dam flooded 12 villages.")
+    ev = passage_sentences(1, text, offset=0)
+    claim = "Ortiz said the dam flooded 12 villages."
+    s = assess(claim, embedder.embed([claim])[0], 1, text, ev, embedder.embed([e.text for e in ev]))
+    assert "Ortiz" in s.missing  # Ortiz is in the passage, but nowhere near the flooding figure
+
+
+def test_words_echoed_from_the_question_must_be_in_the_passage(embedder):
+    text = "At least 23 people died in the Tarsa floods, the aid group said."
+    ev = passage_sentences(1, text, offset=0)
+    claim = "23 people were injured in the Tarsa floods."
+    vec, vecs = embedder.embed([claim])[0], embedder.embed([e.text for e in ev])
+    asked = assess(claim, vec, 1, text, ev, vecs, question="How many people were injured in the Tarsa floods?")
+    assert asked.missing == ("injur (from the question)",) and not asked.ok(0.55, 0.6)
+    died = "23 people died in the Tarsa floods."
+    ok = assess(died, embedder.embed([died])[0], 1, text, ev, vecs, question="How many people died in the floods?")
+    assert ok.ok(0.55, 0.6), ok
+
+
+def test_hyphenated_names_count_as_their_parts():
+    assert set(names("The Kovia-Drenland pact was signed.")) == {stem("Kovia"), stem("Drenland")}
