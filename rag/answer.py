@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import prompts
-from .cite import Draft, Evidence, Support, assess, parse_drafts, passage_sentences
+from .cite import Draft, Evidence, Support, assess, content_stems, parse_drafts, passage_sentences
 from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
@@ -167,12 +167,14 @@ def verify(
         return [], [], []
     by_n = {p.n: p for p in passages}
     claim_vecs = embedder.embed([d.text for d in drafts])
+    in_passages = set().union(*(content_stems(p.hit.chunk.text + " " + _header(p.hit)) for p in passages))
+    question_only = frozenset(content_stems(question) - in_passages)
     sentences: list[AnswerSentence] = []
     quotes: dict[int, Support] = {}  # passage n -> support that provides its quote
     notes: list[str] = []
     for draft, vec in zip(drafts, claim_vecs):
         supports = {
-            p.n: assess(draft.text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit), question)
+            p.n: assess(draft.text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit), question_only)
             for p in passages
         }
         ok = {n for n, s in supports.items() if s.ok(settings.min_cosine, settings.min_overlap)}

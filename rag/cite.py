@@ -96,6 +96,8 @@ def stem(word: str) -> str:
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
             w = w[: -len(suffix)]
             break
+    if len(w) > 4 and w.endswith("e"):  # "remove" and "removed" -> "remov"
+        w = w[:-1]
     return w[:6]
 
 
@@ -105,8 +107,16 @@ def content_stems(text: str) -> set[str]:
     return {stem(w) for w in words if w.lower() not in STOPWORDS and not w[0].isdigit()}
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split()) if i >= 2}  # "one" is too often not a number
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+
+
 def numbers(text: str) -> set[str]:
-    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+    """Numbers as digits, number words included: "within two years" must not pass for "no date"."""
+    found = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
 
 
 def changes(text: str) -> set[tuple[str, str]]:
@@ -147,19 +157,19 @@ def assess(
     evidence: list[Evidence],
     evidence_vecs: np.ndarray,
     header: str = "",
-    question: str = "",
+    question_only: frozenset[str] = frozenset(),
 ) -> Support:
     """How well one passage supports one claim. `evidence` are that passage's sentences.
 
     Support must be local: the claim's names, numbers and words are looked for in one evidence
     sentence and its two neighbours (so "He said" can lean on the sentence before), not across the
     whole passage, where facts from unrelated sentences could be stitched into a false claim. The
-    window with no missing facts and the best similarity wins; its sentence is the quote.
+    window with no missing facts whose sentence is most similar wins; that sentence is the quote.
 
-    With `question`, words the claim shares with the question must also be in the window: small
-    models echo the question ("How many were injured?" -> "23 were injured") where the passage
-    says something else ("23 died")."""
-    echo = content_stems(claim) & content_stems(question)
+    `question_only`: stems of question words that no retrieved passage contains. A claim using
+    one is unsupported: small models echo the question ("How many were injured?" -> "23 were
+    injured") where every passage says something else ("23 died")."""
+    echo = frozenset(content_stems(claim) & question_only)
     if not len(evidence):
         return _support(claim, passage, passage_text + " " + header, 0.0, None, echo)
     sims = evidence_vecs @ claim_vec
@@ -174,11 +184,12 @@ def assess(
 
 
 def _rank(s: Support) -> tuple[int, float]:
-    return (-len(s.missing), s.cosine + s.overlap)
+    # not overlap: neighbouring windows share words, so only the cosine tells which sentence it is
+    return (-len(s.missing), s.cosine)
 
 
 def _support(
-    claim: str, passage: int, haystack: str, cosine: float, best: Evidence | None, echo: frozenset[str] | set[str] = frozenset()
+    claim: str, passage: int, haystack: str, cosine: float, best: Evidence | None, echo: frozenset[str] = frozenset()
 ) -> Support:
     haystack_stems = content_stems(haystack)
     claim_stems = content_stems(claim)

@@ -335,7 +335,8 @@ def eval_(
         "model": generator.name, "sets": [str(p) for p in paths], "k": k or settings.answer_k, "metrics": metrics,
         "by_category": by_category(results),
         "questions": [{"id": r.item.id, "question": r.item.question, "category": r.item.category,
-                       "answerable": r.item.answerable, "answer": r.answer["answer"], "scores": r.scores}
+                       "answerable": r.item.answerable, "answer": r.answer["answer"],
+                       "citations": r.answer["citations"], "notes": r.answer["notes"], "scores": r.scores}
                       for r in results],
         "summaries": summary_rows,
     }
