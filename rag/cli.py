@@ -22,6 +22,7 @@ from .errors import RagError, UsageError
 
 if TYPE_CHECKING:
     from .embed import Embedder
+    from .generate import Generator
     from .records import FileOutcome
 
 app = typer.Typer(
@@ -68,6 +69,15 @@ def _embedder(settings: Settings) -> Embedder:
 
     with status("Loading the embedding model…"):
         return load_embedder(settings.embedding_model)
+
+
+def _generator(model: str, settings: Settings, llm_url: str | None) -> Generator:
+    """The LLM: a local GGUF (assembled into the cache on first use) or an OpenAI-compatible server."""
+    from .generate import open_generator
+    from .models import default_models_dir
+
+    with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
+        return open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
 
 
 @app.command()
@@ -205,17 +215,14 @@ def ask(
     """
     from . import render
     from .answer import ask as run_ask
-    from .generate import open_generator
     from .index import open_index
-    from .models import default_models_dir
     from .update import embedding_info
 
     settings = Settings(index_dir=index)
     try:
         embedder = _embedder(settings)
         idx = open_index(settings, embedding_info(embedder))
-        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
-            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        generator = _generator(model, settings, llm_url)
         with _draft(not (no_stream or as_json)) as on_token:
             result = run_ask(question, idx, embedder, generator, settings, k, show_unsupported, on_token)
     except RagError as e:
@@ -249,9 +256,7 @@ def summarize(
     Example: rag summarize --topic "Lachin checkpoint"
     """
     from . import render
-    from .generate import open_generator
     from .index import open_index
-    from .models import default_models_dir
     from .summarize import summarize as run_summarize
     from .update import embedding_info
 
@@ -259,8 +264,7 @@ def summarize(
     try:
         embedder = _embedder(settings)
         idx = open_index(settings, embedding_info(embedder))
-        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
-            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        generator = _generator(model, settings, llm_url)
         with _progress("Writing") as on_step:
             result = run_summarize(idx, embedder, generator, settings, topic, source, on_step)
     except RagError as e:
@@ -299,8 +303,6 @@ def eval_(
 
     from . import render, report
     from .evaluate import aggregate, aggregate_summaries, by_category, load_set, run_questions, run_summaries
-    from .generate import open_generator
-    from .models import default_models_dir
 
     if only not in (None, "questions", "summaries"):
         fail(UsageError(f"--only must be 'questions' or 'summaries', not {only!r}"))
@@ -321,8 +323,7 @@ def eval_(
             summaries = []
         previous = json.loads(compare.read_text(encoding="utf-8"))["metrics"] if compare else None
         embedder = _embedder(settings)
-        with _progress("Assembling model") as on_progress, status(f"Loading {model}…"):
-            generator = open_generator(model, settings.models_dir or default_models_dir(), llm_url, on_progress)
+        generator = _generator(model, settings, llm_url)
         cache = out_dir / "indexes"
         with _progress("Questions") as on_step:
             results = run_questions(questions, root, cache, embedder, generator, settings, k, on_step)
