@@ -169,14 +169,14 @@ def assess(
     `question_only`: stems of question words that no retrieved passage contains. A claim using
     one is unsupported: small models echo the question ("How many were injured?" -> "23 were
     injured") where every passage says something else ("23 died")."""
-    echo = frozenset(content_stems(claim) & question_only)
+    facts = _Facts.of(claim, question_only)
     if not len(evidence):
-        return _support(claim, passage, passage_text + " " + header, 0.0, None, echo)
+        return _support(facts, passage, passage_text + " " + header, 0.0, None)
     sims = evidence_vecs @ claim_vec
     best: Support | None = None
     for i, ev in enumerate(evidence):
         window = " ".join(e.text for e in evidence[max(0, i - 1) : i + 2])
-        s = _support(claim, passage, window + " " + header, float(sims[i]), ev, echo)
+        s = _support(facts, passage, window + " " + header, float(sims[i]), ev)
         if best is None or _rank(s) > _rank(best):
             best = s
     assert best is not None
@@ -188,18 +188,31 @@ def _rank(s: Support) -> tuple[int, float]:
     return (-len(s.missing), s.cosine)
 
 
-def _support(
-    claim: str, passage: int, haystack: str, cosine: float, best: Evidence | None, echo: frozenset[str] = frozenset()
-) -> Support:
+@dataclass(frozen=True)
+class _Facts:
+    """What a claim asserts, extracted once and checked against every window of a passage."""
+
+    stems: set[str]
+    numbers: set[str]
+    names: dict[str, str]
+    changes: set[tuple[str, str]]
+    echo: frozenset[str]  # words taken from the question that no passage has
+
+    @classmethod
+    def of(cls, claim: str, question_only: frozenset[str]) -> _Facts:
+        stems = content_stems(claim)
+        return cls(stems, numbers(claim), names(claim), changes(claim), frozenset(stems & question_only))
+
+
+def _support(facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None) -> Support:
     haystack_stems = content_stems(haystack)
-    claim_stems = content_stems(claim)
-    overlap = len(claim_stems & haystack_stems) / max(1, len(claim_stems))
+    overlap = len(facts.stems & haystack_stems) / max(1, len(facts.stems))
     haystack_numbers = numbers(haystack)
-    missing = sorted(n for n in numbers(claim) if n not in haystack_numbers)
-    missing += sorted(w for s, w in names(claim).items() if s not in haystack_stems)
+    missing = sorted(n for n in facts.numbers if n not in haystack_numbers)
+    missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems)
     haystack_changes = changes(haystack)
-    missing += [f"from {a} to {b}" for a, b in sorted(changes(claim)) if (b, a) in haystack_changes]
-    missing += [f"{w} (from the question)" for w in sorted(echo - haystack_stems)]
+    missing += [f"from {a} to {b}" for a, b in sorted(facts.changes) if (b, a) in haystack_changes]
+    missing += [f"{w} (from the question)" for w in sorted(facts.echo - haystack_stems)]
     return Support(passage, cosine, overlap, tuple(missing), best)
 
 
