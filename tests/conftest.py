@@ -60,11 +60,21 @@ def default_llm():
 
 
 @pytest.fixture
-def seed_index(embedder, seeds, tmp_path):
+def index_of(embedder, tmp_path):
+    """Ingest a folder into a fresh index (real embedder, real FAISS): (Index, Settings).
+    Sources are named relative to `base` (default: the test's folder)."""
     from rag.config import Settings
     from rag.index import open_index
     from rag.update import embedding_info, ingest
 
-    settings = Settings(index_dir=tmp_path / "idx")
-    ingest([seeds], settings, embedder, base=tmp_path)
-    return open_index(settings, embedding_info(embedder)), settings
+    def build(folder: Path, base: Path | None = None):
+        settings = Settings(index_dir=tmp_path / "idx")
+        ingest([folder], settings, embedder, base=base or tmp_path)
+        return open_index(settings, embedding_info(embedder)), settings
+
+    return build
+
+
+@pytest.fixture
+def seed_index(index_of, seeds):
+    return index_of(seeds)

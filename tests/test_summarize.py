@@ -11,18 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.config import Settings
-from rag.index import open_index
 from rag.summarize import HEADINGS, summarize
-from rag.update import embedding_info, ingest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "summaries"
-
-
-def build(embedder, folder: Path, tmp_path: Path):
-    settings = Settings(index_dir=tmp_path / "idx")
-    ingest([folder], settings, embedder, base=folder)
-    return open_index(settings, embedding_info(embedder)), settings
 
 
 def assert_sound(summary, folder: Path) -> None:
@@ -44,9 +35,9 @@ def sections(summary) -> dict[str, list]:
     return {s.heading: s.sentences for s in summary.sections}
 
 
-def test_three_outlets_that_disagree(embedder, test_llm, tmp_path):
+def test_three_outlets_that_disagree(embedder, test_llm, index_of):
     folder = FIXTURES / "dispute"
-    index, settings = build(embedder, folder, tmp_path)
+    index, settings = index_of(folder, base=folder)
     summary = summarize(index, embedder, test_llm, settings)
     assert_sound(summary, folder)
     by = sections(summary)
@@ -66,9 +57,9 @@ def test_three_outlets_that_disagree(embedder, test_llm, tmp_path):
     assert all(v > 0 for v in summary.checks["coverage"].values())
 
 
-def test_outlets_that_agree(embedder, test_llm, tmp_path):
+def test_outlets_that_agree(embedder, test_llm, index_of):
     folder = FIXTURES / "agree"
-    index, settings = build(embedder, folder, tmp_path)
+    index, settings = index_of(folder, base=folder)
     summary = summarize(index, embedder, test_llm, settings)
     assert_sound(summary, folder)
     by = sections(summary)
@@ -79,17 +70,17 @@ def test_outlets_that_agree(embedder, test_llm, tmp_path):
     assert not any("to 40 minutes from 10" in s.text or "from 10 minutes to 40" in s.text for s in by[HEADINGS[0]])
 
 
-def test_a_single_source(embedder, test_llm, tmp_path):
+def test_a_single_source(embedder, test_llm, index_of):
     folder = FIXTURES / "single"
-    index, settings = build(embedder, folder, tmp_path)
+    index, settings = index_of(folder, base=folder)
     summary = summarize(index, embedder, test_llm, settings)
     assert_sound(summary, folder)
     assert [s.heading for s in summary.sections] == [HEADINGS[2]]
     assert summary.checks["under_representation"] == {"source": "northern_wire.txt", "gap": 0.0}
 
 
-def test_topic_and_source_filters(embedder, test_llm, tmp_path):
-    index, settings = build(embedder, FIXTURES / "dispute", tmp_path)
+def test_topic_and_source_filters(embedder, test_llm, index_of):
+    index, settings = index_of(FIXTURES / "dispute", base=FIXTURES / "dispute")
     only = summarize(index, embedder, test_llm, settings, sources=["upland_news.txt"])
     assert {c.source for c in only.citations} == {"upland_news.txt"}
     off_topic = summarize(index, embedder, test_llm, settings, topic="mackerel fishing quotas in Oslo")
@@ -113,8 +104,8 @@ def test_cli_json_markdown_and_errors(shared_embedder, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_seed_summary_with_the_default_model(embedder, default_llm, seeds, tmp_path):
-    index, settings = build(embedder, seeds, tmp_path)
+def test_seed_summary_with_the_default_model(embedder, default_llm, seeds, index_of):
+    index, settings = index_of(seeds, base=seeds)
     summary = summarize(index, embedder, default_llm, settings)
     assert_sound(summary, seeds)
     by = sections(summary)
