@@ -1,5 +1,6 @@
 import hashlib
 import http.server
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,6 +27,19 @@ def test_catalogue_has_one_default_and_an_embedder():
     assert find_model("default", specs).sha256 == (
         "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
     )
+
+
+def test_downloadable_models_are_pinned_and_hashed():
+    """A URL entry must name an immutable revision and carry the publisher's sha256 and size:
+    `rag models pull` refuses anything else, so a loose entry would be a broken promise."""
+    urls = [s for s in load_catalogue() if s.kind == "url"]
+    assert len([s for s in urls if s.role == "large"]) >= 2
+    for spec in urls:
+        assert spec.source.startswith("https://"), spec.name
+        assert re.search(r"/resolve/[0-9a-f]{40}/", spec.source), spec.name
+        assert spec.source.endswith("/" + (spec.file or "")), spec.name
+        assert re.fullmatch(r"[0-9a-f]{64}", spec.sha256 or ""), spec.name
+        assert spec.size and spec.size > 1_000_000_000, spec.name
 
 
 def test_parts_resolve_to_installed_files():
