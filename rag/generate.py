@@ -74,39 +74,16 @@ class LlamaCppGenerator:
         max_tokens: int,
         on_token: OnToken | None = None,
     ) -> Completion:
-        from llama_cpp import LlamaGrammar
+        from .decode import greedy
 
         started = time.perf_counter()
-        first: float | None = None
-        pieces: list[str] = []
-        n = 0
-        stream = self.llm.create_chat_completion(
-            messages=messages,  # type: ignore[arg-type]
-            temperature=0.0,
-            top_k=1,
-            seed=0,
-            max_tokens=max_tokens,
-            grammar=LlamaGrammar.from_string(grammar, verbose=False) if grammar else None,
-            stream=True,
-        )
-        for chunk in stream:
-            choice: dict[str, Any] = chunk["choices"][0]  # type: ignore[index,assignment]
-            delta = str(choice.get("delta", {}).get("content") or "")
-            if not delta:
-                continue
-            if first is None:
-                first = time.perf_counter()
-            n += 1
-            pieces.append(delta)
-            if on_token:
-                on_token(delta)
+        text, prompt_tokens, n, first = greedy(self.llm, messages, grammar, max_tokens, on_token)
         ended = time.perf_counter()
-        prompt_tokens = max(0, self.llm.n_tokens - n)
         return Completion(
-            text="".join(pieces),
+            text=text,
             prompt_tokens=prompt_tokens,
             completion_tokens=n,
-            first_token_ms=((first or ended) - started) * 1000,
+            first_token_ms=(min(first, ended) - started) * 1000,
             generate_ms=(ended - started) * 1000,
         )
 
