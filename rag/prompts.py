@@ -51,7 +51,10 @@ def is_injection(text: str) -> bool:
 
 
 def label_passage(n: int, hit: Hit, text: str) -> str:
-    """`[n] (outlet, date; source) text` — the label the model cites and the user can trace."""
+    """`[n] (outlet; date) text` — the number the model cites, and who published it when.
+
+    The file name stays out: the user sees it in the Sources list, and on 2 cores its ~15
+    tokens a passage cost ~0.2 s of prompt processing each."""
     c = hit.chunk
-    about = "; ".join(x for x in (c.outlet, c.date, c.source) if x)
-    return f"[{n}] ({about}) {text}"
+    about = "; ".join(x for x in (c.outlet, c.date) if x)
+    return f"[{n}] ({about}) {text}" if about else f"[{n}] {text}"

@@ -33,11 +33,15 @@ class Scripted:
         return Completion(text, 100, 10, 1.0, 2.0)
 
 
+# How the prompt labels each seed's passages: outlet and date, not the file name.
+LABELS = {TURAN: "(Turan; 2023-04-30)", ARMENIAN: "(2023-05-01)"}
+
+
 def number_of(messages, source: str) -> int:
     """The passage number the prompt gave to a chunk of `source`."""
     user = messages[-1]["content"]
     for line in user.splitlines():
-        if line.startswith("[") and source in line:
+        if line.startswith("[") and line.split("] ", 1)[1].startswith(LABELS[source]):
             return int(line[1 : line.index("]")])
     raise AssertionError(f"{source} not in prompt")
 
