@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -20,19 +21,27 @@ import numpy as np
 
 from .errors import RagError
 
+# One compiled chat template per loaded model (compiling it takes ~8 ms; Llama does it once too).
+_FORMATTERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _formatter(llm: Any) -> Any:
+    if llm not in _FORMATTERS:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = llm._model
+        eos, bos = model.token_eos(), model.token_bos()
+        _FORMATTERS[llm] = Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+        )
+    return _FORMATTERS[llm]
+
 
 def chat_prompt(llm: Any, messages: list[dict[str, str]]) -> list[int]:
     """The prompt tokens `create_chat_completion` would build from the GGUF's chat template."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    model = llm._model
-    eos, bos = model.token_eos(), model.token_bos()
-    formatter = Jinja2ChatFormatter(
-        template=llm.metadata["tokenizer.chat_template"],
-        eos_token=model.token_get_text(eos) if eos != -1 else "",
-        bos_token=model.token_get_text(bos) if bos != -1 else "",
-    )
-    result = formatter(messages=messages)  # type: ignore[arg-type]
+    result = _formatter(llm)(messages=messages)
     return list(llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True))
 
 
@@ -105,7 +114,7 @@ def greedy(
     if len(prompt) + max_tokens > llm.n_ctx():
         raise RagError(f"the prompt ({len(prompt)} tokens) leaves no room to answer in {llm.n_ctx()}")
     rules = _Grammar(llm, grammar) if grammar else None
-    vocab, ctx = llm._model.vocab, llm._ctx.ctx
+    vocab, ctx, n_vocab = llm._model.vocab, llm._ctx.ctx, llm.n_vocab()
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pieces: list[str] = []
     first: float | None = None
@@ -113,7 +122,7 @@ def greedy(
     try:
         _evaluate_prompt(llm, prompt)
         while n < max_tokens:
-            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(llm.n_vocab(),))
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
             token = int(np.argmax(logits))
             if rules is not None:
                 if not rules.allows(token):
