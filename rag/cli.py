@@ -292,6 +292,8 @@ def eval_(
     ] = None,
     only: Annotated[str | None, typer.Option("--only", help="Run only 'questions' or 'summaries'.")] = None,
     corpus: Annotated[str | None, typer.Option("--corpus", help="Run only items over this corpus, e.g. seeds.")] = None,
+    split: Annotated[str | None, typer.Option(
+        "--split", help="Run only the 'dev' questions (tune on them) or the held-out 'test' ones.")] = None,
     llm_url: LlmUrlOpt = None,
 ) -> None:
     """Run an evaluation set through the real pipeline and score citations, answers, abstention
@@ -304,6 +306,8 @@ def eval_(
     from . import render, report
     from .evaluate import aggregate, aggregate_summaries, by_category, load_set, run_questions, run_summaries
 
+    if split not in (None, "dev", "test"):
+        fail(UsageError(f"--split must be 'dev' or 'test', not {split!r}"))
     if only not in (None, "questions", "summaries"):
         fail(UsageError(f"--only must be 'questions' or 'summaries', not {only!r}"))
     root = Path.cwd()
@@ -315,7 +319,7 @@ def eval_(
         questions, summaries = [], []
         for p in paths:
             qs, ss = load_set(p, root)
-            questions += [q for q in qs if corpus in (None, q.corpus)]
+            questions += [q for q in qs if corpus in (None, q.corpus) and split in (None, q.split)]
             summaries += [s for s in ss if corpus in (None, s.corpus)]
         if only == "summaries":
             questions = []
@@ -333,11 +337,13 @@ def eval_(
         fail(e if isinstance(e, RagError) else UsageError(f"--compare: not an eval.json ({e})"))
     metrics = {**(aggregate(results) if results else {}), **aggregate_summaries(summary_rows)}
     run = {
-        "model": generator.name, "sets": [str(p) for p in paths], "k": k or settings.answer_k, "metrics": metrics,
+        "model": generator.name, "sets": [str(p) for p in paths], "split": split or "all",
+        "k": k or settings.answer_k, "metrics": metrics,
         "by_category": by_category(results),
-        "questions": [{"id": r.item.id, "question": r.item.question, "category": r.item.category,
+        "questions": [{"id": r.item.id, "split": r.item.split, "question": r.item.question, "category": r.item.category,
                        "answerable": r.item.answerable, "answer": r.answer["answer"],
-                       "citations": r.answer["citations"], "notes": r.answer["notes"], "scores": r.scores}
+                       "citations": r.answer["citations"], "notes": r.answer["notes"],
+                       "timings": r.answer["timings"], "scores": r.scores}
                       for r in results],
         "summaries": summary_rows,
     }

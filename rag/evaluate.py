@@ -17,6 +17,7 @@ from typing import Any
 
 from . import neutrality
 from .answer import ask
+from .cite import same_speaker
 from .config import Settings
 from .embed import Embedder
 from .errors import BadInput
@@ -26,6 +27,7 @@ from .retrieve import search
 from .summarize import summarize
 from .update import embedding_info, ingest
 
+SPLITS = ("dev", "test")
 CATEGORIES = ("single_source", "both_sides", "contested", "who_said_what", "numbers_dates", "unanswerable")
 
 
@@ -47,6 +49,8 @@ class Question:
     gold_spans: list[Span]
     key_facts: list[list[str]]  # each fact: accepted phrasings
     attribution: list[str]  # for contested items: names one of which the answer must give
+    split: str = "dev"  # "dev" (tune on it) or "test" (held out: report it, never tune on it)
+    speakers: list[str] = field(default_factory=list)  # who really makes the statement the answer reports
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,11 @@ def load_set(path: Path, root: Path) -> tuple[list[Question], list[SummaryItem]]
             if raw["category"] not in CATEGORIES:
                 raise BadInput(f"{where}: category {raw['category']!r} is not one of {', '.join(CATEGORIES)}")
             spans = [_resolve(root / raw["corpus"], e["source"], e["text"], where) for e in raw["gold_evidence"]]
+            if raw.get("split", "dev") not in SPLITS:
+                raise BadInput(f"{where}: split {raw['split']!r} is not one of {', '.join(SPLITS)}")
             questions.append(Question(raw["id"], raw["question"], raw["corpus"], raw["category"],
                                       bool(raw["answerable"]), raw["gold_sources"], spans, raw["key_facts"],
-                                      raw.get("attribution", [])))
+                                      raw.get("attribution", []), raw.get("split", "dev"), raw.get("speakers", [])))
         except (KeyError, TypeError, json.JSONDecodeError) as e:
             raise BadInput(f"{where}: not a valid item ({type(e).__name__}: {e})") from None
     return questions, summaries
@@ -194,7 +200,19 @@ def score_question(r: QuestionResult) -> dict[str, Any]:
         )
         if item.attribution and not a["abstained"]:
             out["attributed"] = any(re.search(rf"\b{re.escape(n)}", a["answer"], re.I) for n in item.attribution)
+        if item.speakers and not a["abstained"]:
+            outlets = tuple(c["outlet"] for c in a["citations"] if c.get("outlet"))
+            out["misattributed"] = sum(bool(same_speaker(_frame(s["text"]), set(), (*item.speakers, *outlets)))
+                                       for s in sentences)
+            out["speaker_sentences"] = len(sentences)
     return out
+
+
+def _frame(sentence: str) -> str:
+    """An attributed verbatim extract ("Turan reports: “…”") is judged by its frame: the quote is
+    the article's own words, speakers and all."""
+    m = re.match(r"^(.{1,80}?) reports: “.*”\.?$", sentence)
+    return f"{m.group(1)} reports." if m else sentence
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -232,6 +250,9 @@ def aggregate(results: list[QuestionResult]) -> dict[str, Any]:
         "abstention_recall": _ratio(sum(s["abstained"] for s in unanswerable), len(unanswerable)),
         "false_abstention_rate": _ratio(sum(s["abstained"] for s in answerable), len(answerable)),
         "contested_attributed": _ratio(sum(attributed), len(attributed)),
+        "misattributed_sentences": sum(s.get("misattributed", 0) for s in answered),
+        "misattributed_rate": _ratio(sum(s.get("misattributed", 0) for s in answered),
+                                     sum(s.get("speaker_sentences", 0) for s in answered)),
         "retrieval_recall_at_k": _ratio(sum(s["retrieved_gold"] for s in answerable), len(answerable)),
         "latency_ms_p50": round(statistics.median(times)) if times else None,
         "latency_ms_p95": round(times[min(len(times) - 1, int(0.95 * len(times)))]) if times else None,

@@ -40,7 +40,11 @@ def test_the_set_is_valid_and_balanced():
             assert q.gold_spans and q.key_facts and set(q.gold_sources) >= {s.source for s in q.gold_spans}, q.id
     events = ROOT / "eval" / "corpora" / "events"
     assert len(list(events.glob("*.txt"))) >= 12
-    assert {q.corpus for q in questions} == {"seeds", "eval/corpora/events"}
+    assert {q.corpus for q in questions} == {"seeds", "eval/corpora/events", "eval/corpora/conflicts"}
+    test = [q for q in questions if q.split == "test"]  # held out: reported, never tuned on
+    assert len(test) >= 30 and sum(not q.answerable for q in test) >= 0.25 * len(test)
+    assert {q.corpus for q in test} == {q.corpus for q in questions}
+    assert all(q.speakers for q in questions if q.category == "who_said_what" and q.split == "test")
     _, summaries = load_set(ROOT / "eval" / "summaries.jsonl", ROOT)
     assert len(summaries) == 4 and all(s.required_facts for s in summaries)
 
@@ -102,6 +106,25 @@ def test_metrics_follow_their_formulas():
     assert below_floors(m, {"false_abstention_rate_max": 0.2}) == ["false_abstention_rate = 0.333 (ceiling 0.2)"]
 
 
+def test_misattributed_sentences_are_judged_against_the_gold_speakers():
+    item = Question("q", "?", "seeds", "who_said_what", True, ["a.txt"], [Span("a.txt", 0, 9)], [["x"]], [],
+                    "dev", ["Blinken", "State Department"])
+
+    def scored(*texts):
+        ans = {"answer": " ".join(texts), "abstained": False,
+               "citations": [{"n": 1, "source": "a.txt", "start": 0, "end": 9, "outlet": "Turan"}],
+               "sentences": [{"text": t, "citations": [1], "supported": True} for t in texts],
+               "timings": {"total_ms": 1.0, "prompt_tokens": 1}}
+        r = QuestionResult(item, ans, [])
+        r.scores = score_question(r)
+        return r
+
+    m = aggregate([scored("Ilham Aliyev expressed deep concern about the checkpoint.",
+                          "The State Department said peace was possible."),
+                   scored("Turan reports: “Aliyev said it is a sovereign right.”", "The checkpoint was discussed.")])
+    assert m["misattributed_sentences"] == 1 and m["misattributed_rate"] == 0.25
+
+
 def test_cli_eval_writes_its_reports(shared_embedder, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     small = tmp_path / "small.jsonl"
@@ -122,10 +145,10 @@ def test_cli_eval_writes_its_reports(shared_embedder, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_default_model_stays_above_the_floors(embedder, default_llm, tmp_path):
-    """The regression gate: the seeds subset with the shipped default model."""
+    """The regression gate: the held-out test split with the shipped default model."""
     floors = json.loads((ROOT / "eval" / "thresholds.json").read_text())
     questions, _ = load_set(SET, ROOT)
-    seeds = [q for q in questions if q.corpus == "seeds"]
-    results = run_questions(seeds, ROOT, tmp_path / "cache", embedder, default_llm, Settings())
+    test = [q for q in questions if q.split == "test"]
+    results = run_questions(test, ROOT, tmp_path / "cache", embedder, default_llm, Settings())
     failed = below_floors(aggregate(results), floors["floors"])
     assert not failed, failed
