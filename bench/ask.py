@@ -50,10 +50,14 @@ class Recording:
         return self.inner.count_tokens(text)
 
     def complete(self, messages, grammar, max_tokens, on_token=None) -> Completion:  # type: ignore[no-untyped-def]
+        if self.last is None or self.last[0] != messages:  # a best attempt reuses its own prompt, as in use
+            self.inner.llm.reset()
         self.last = (messages, grammar, max_tokens)
-        self.inner.llm.reset()
         self.completion = self.inner.complete(messages, grammar, max_tokens, on_token)
         return self.completion
+
+    def judge(self, messages) -> float:  # type: ignore[no-untyped-def]
+        return self.inner.judge(messages)
 
 
 def floor(gen: LlamaCppGenerator, messages, grammar, max_tokens) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -1,20 +1,33 @@
-"""`rag ask`: retrieve -> prompt -> constrained generation -> verify citations -> Answer.
+"""`rag ask`: retrieve -> numbered evidence sentences -> constrained generation -> verify -> Answer.
 
-The model is trusted for wording only. Whether there is an answer (abstention) and which passage
-supports each sentence (citations) are decided here: retrieval relevance first, then every
-sentence is checked against its cited passage, corrected to a better passage, or dropped.
+The model is trusted for wording only. It sees the retrieved passages as numbered sentences and
+cites the sentence each of its sentences rests on; each is then checked against the sentence it
+named (names, numbers, speaker, meaning), corrected to another retrieved sentence that supports
+it, or dropped. Whether there is an answer is decided here too: when the model says there is
+none, or none of its sentences survives, the retrieved sentences closest to the question are
+judged one by one ("does this sentence answer the question?", a yes/no the same model gives under
+its own prompt) and the first that does is quoted verbatim and attributed, instead of refusing.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import prompts
-from .cite import Draft, Evidence, Support, assess, content_stems, parse_drafts, passage_sentences
+from .cite import (
+    Draft,
+    Evidence,
+    Support,
+    about_sources,
+    assess,
+    content_stems,
+    parse_drafts,
+    passage_sentences,
+)
 from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
@@ -24,6 +37,7 @@ from .retrieve import search
 
 ABSTAIN = "The indexed articles do not answer this."
 ABSTAIN_MARKER = "NOT IN SOURCES"
+MIN_EXTRACT_WORDS = 6  # shorter sentences are headings, bylines or fragments, not answers
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class Passage:
     hit: Hit
     evidence: list[Evidence]  # all sentences of the chunk
     vectors: np.ndarray  # one per evidence sentence
-    shown: str  # what the model sees: the most relevant sentences, injections masked
+    ids: dict[int, int]  # sentence id shown to the model -> index into `evidence`
 
 
 def ask(
@@ -49,7 +63,7 @@ def ask(
     hits = search(index, embedder, question, k or settings.answer_k, settings)
     retrieve_ms = (time.perf_counter() - started) * 1000
     timings = {"retrieve_ms": round(retrieve_ms, 1), "prompt_tokens": 0, "first_token_ms": 0.0,
-               "generate_ms": 0.0, "total_ms": 0.0}
+               "generate_ms": 0.0, "judge_ms": 0.0, "total_ms": 0.0}
 
     def finish(answer: Answer) -> Answer:
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -61,32 +75,46 @@ def ask(
         return finish(_abstain(question, generator.name, timings, note))
 
     question_vec = embedder.embed([question])[0]
-    passages = _passages(hits, question_vec, embedder, generator, settings)
-    messages = [
-        {"role": "system", "content": prompts.load("answer_system.txt").strip()},
-        {"role": "user", "content": prompts.fill(
-            prompts.load("answer_user.txt"), "answer_user.txt",
-            passages="\n\n".join(prompts.label_passage(p.n, p.hit, p.shown) for p in passages),
-            question=question.strip(),
-        ).strip()},
-    ]
-    ids = " | ".join(f'"{p.n}"' for p in passages)
-    grammar = prompts.fill(prompts.load("answer.gbnf"), "answer.gbnf", ids=ids)
+    passages, shown = _passages(hits, question_vec, embedder, generator, settings)
+    system = prompts.load("answer_system.txt").strip()
+    user = prompts.fill(prompts.load("answer_user.txt"), "answer_user.txt", passages=shown,
+                        question=question.strip()).strip()
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    ids = " | ".join(f'"{i}"' for p in passages for i in p.ids)
+    grammar = prompts.fill(prompts.load("answer.gbnf"), "answer.gbnf", ids=ids, root='"NOT IN SOURCES" | answer')
     completion = generator.complete(messages, grammar, settings.max_answer_tokens, on_token)
     timings.update(
         prompt_tokens=completion.prompt_tokens,
         first_token_ms=round(completion.first_token_ms, 1),
         generate_ms=round(completion.generate_ms, 1),
     )
+    notes: list[str] = []
     if completion.text.strip().startswith(ABSTAIN_MARKER):
-        return finish(_abstain(question, generator.name, timings, "the model found no answer"))
-
-    drafts = parse_drafts(completion.text)
+        # The model's refusal is not the decision: ask for its best attempt (same prompt, already
+        # in the KV cache; a grammar without the marker) and let verification and the judge decide.
+        notes.append("the model found no answer; its best attempt was verified instead")
+        forced = prompts.fill(prompts.load("answer.gbnf"), "answer.gbnf", ids=ids, root="attempt")
+        completion = generator.complete(messages, forced, settings.max_answer_tokens)
+        timings["generate_ms"] = round(timings["generate_ms"] + completion.generate_ms, 1)
+    judge = Judge(generator, system, user, notes)  # its judgements go into the notes as they are made
     counts: dict[str, int] = {}
-    sentences, citations, notes = verify(drafts, passages, embedder, settings, show_unsupported, counts, question)
+    drafts = parse_drafts(completion.text)
+    sentences, citations, checked = verify(drafts, passages, embedder, settings, show_unsupported, counts,
+                                           question, judge)
+    notes += checked
     if not any(s.supported for s in sentences):
-        why = "no sentence of the model's answer is supported by the passages"
-        answer = _abstain(question, generator.name, timings, why, notes)
+        notes.insert(0, "no sentence of the model's answer is supported by the passages")
+    elif not _answers(citations, passages, judge, settings, notes):
+        notes.insert(0, "the supported sentences do not answer the question")
+        sentences, citations = [], []
+    if not any(s.supported for s in sentences):
+        pointed = [i for d in drafts for i in d.citations]
+        extract = _extract(question_vec, question, passages, pointed, judge, settings, notes)
+        if extract is not None:
+            sentences, citations = extract
+    timings["judge_ms"] = round(judge.ms, 1)
+    if not any(s.supported for s in sentences):
+        answer = _abstain(question, generator.name, timings, notes[0], notes[1:])
         answer.verification = counts
         return finish(answer)
     return finish(
@@ -104,6 +132,27 @@ def ask(
     )
 
 
+@dataclass
+class Judge:
+    """Yes/no questions to the model about the numbered sentences it was shown, asked as a
+    follow-up to the answer prompt: the passages are already in the model's KV cache, so each
+    judgement costs only its own ~20 tokens of prompt, not the passages again."""
+
+    generator: Generator
+    system: str
+    user: str
+    notes: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+    def yes(self, template: str, **values: str) -> float:
+        started = time.perf_counter()
+        asked = prompts.fill(prompts.load(template), template, **values).strip()
+        p = self.generator.judge([{"role": "system", "content": self.system},
+                                  {"role": "user", "content": f"{self.user}\n\n{asked}"}])
+        self.ms += (time.perf_counter() - started) * 1000
+        return p
+
+
 def _abstain(
     question: str, model: str, timings: dict[str, float], why: str, notes: list[str] | None = None
 ) -> Answer:
@@ -112,24 +161,41 @@ def _abstain(
 
 def _passages(
     hits: list[Hit], question_vec: np.ndarray, embedder: Embedder, generator: Generator, settings: Settings
-) -> list[Passage]:
-    """Split hits into sentences, embed them once, and choose what the model is shown."""
+) -> tuple[list[Passage], str]:
+    """Split hits into sentences, embed them once, and number the ones the model is shown: each
+    passage's most question-relevant sentences within its token budget, each sentence once (chunks
+    overlap), sentences that address an AI system masked and not citable (article text is data)."""
     evidence = [passage_sentences(n, h.chunk.text, h.chunk.start) for n, h in enumerate(hits, 1)]
     flat = [e for es in evidence for e in es]
     vectors = embedder.embed([e.text for e in flat]) if flat else np.zeros((0, 1), np.float32)
-    out, at = [], 0
     budget = generator.n_ctx - settings.max_answer_tokens - 400  # 400: instructions and question
+    per_passage = min(settings.passage_max_tokens, budget // max(1, len(hits)))
+    out, blocks, at, next_id = [], [], 0, 1
+    seen: set[tuple[str, int]] = set()
     for n, (hit, es) in enumerate(zip(hits, evidence), 1):
         vecs = vectors[at : at + len(es)]
         at += len(es)
-        per_passage = min(settings.passage_max_tokens, budget // len(hits))
-        out.append(Passage(n, hit, es, vecs, _shown(es, vecs @ question_vec, per_passage, generator)))
-    return out
+        chosen = _most_relevant(es, vecs @ question_vec, per_passage, generator)
+        ids: dict[int, int] = {}
+        lines = []
+        for i in sorted(chosen):
+            if (hit.chunk.source, es[i].start) in seen:
+                continue
+            seen.add((hit.chunk.source, es[i].start))
+            if prompts.is_injection(es[i].text):
+                lines.append(prompts.MASK)
+                continue
+            ids[next_id] = i
+            lines.append(f"[{next_id}] {' '.join(es[i].text.split())}")
+            next_id += 1
+        out.append(Passage(n, hit, es, vecs, ids))
+        if lines:
+            blocks.append(prompts.label_passage(hit) + "\n" + "\n".join(lines))
+    return out, "\n\n".join(blocks)
 
 
-def _shown(evidence: list[Evidence], relevance: np.ndarray, budget: int, generator: Generator) -> str:
-    """The passage's most question-relevant sentences, in their original order, within `budget`
-    tokens; sentences that address an AI system are masked (article text is data)."""
+def _most_relevant(evidence: list[Evidence], relevance: np.ndarray, budget: int, generator: Generator) -> set[int]:
+    """The passage's sentences most relevant to the question, within `budget` tokens."""
     chosen: set[int] = set()
     used = 0
     for i in np.argsort(-relevance):
@@ -138,12 +204,7 @@ def _shown(evidence: list[Evidence], relevance: np.ndarray, budget: int, generat
             continue
         chosen.add(int(i))
         used += cost
-    parts, last = [], -2
-    for i in sorted(chosen):
-        text = prompts.MASK if prompts.is_injection(evidence[i].text) else " ".join(evidence[i].text.split())
-        parts.append(text if i == last + 1 or last < 0 else "… " + text)
-        last = i
-    return " ".join(parts)
+    return chosen
 
 
 def verify(
@@ -154,9 +215,13 @@ def verify(
     show_unsupported: bool = False,
     counts: dict[str, int] | None = None,
     question: str = "",
+    judge: Judge | None = None,
 ) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
-    """Check every draft sentence against its cited passages; correct or drop what fails.
+    """Check every draft sentence against the sentences it cites; correct or drop what fails.
 
+    A sentence whose names, numbers and speaker are all in the cited sentence but whose wording
+    differs (a paraphrase the embedding scores low, a word lent by the question) is put to the
+    `judge`: does the cited sentence state it? Wrong facts are never put to it.
     `counts` (if given) receives how the model's sentences fared as written, before correction."""
     tally = dict.fromkeys(("sentences", "sentences_supported_as_cited", "citations", "citations_supporting",
                            "corrected", "dropped"), 0)
@@ -165,43 +230,69 @@ def verify(
         tally = counts
     if not drafts:
         return [], [], []
+    by_id = {i: (p, e) for p in passages for i, e in p.ids.items()}
     by_n = {p.n: p for p in passages}
     claim_vecs = embedder.embed([d.text for d in drafts])
     in_passages = set().union(*(content_stems(p.hit.chunk.text + " " + _header(p.hit)) for p in passages))
     question_only = frozenset(content_stems(question) - in_passages)
     sentences: list[AnswerSentence] = []
-    quotes: dict[int, Support] = {}  # passage n -> support that provides its quote
+    quotes: dict[tuple[int, int], Support] = {}  # (passage, sentence index) -> its support, for the quote
     notes: list[str] = []
+
+    def check(text: str, vec: np.ndarray, p: Passage, only: int | None = None) -> Support:
+        return assess(text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit), question_only,
+                      known_speakers=(p.hit.chunk.outlet or "",), only=only)
+
     for draft, vec in zip(drafts, claim_vecs):
-        supports = {
-            p.n: assess(draft.text, vec, p.n, p.hit.chunk.text, p.evidence, p.vectors, _header(p.hit), question_only)
-            for p in passages
-        }
-        ok = {n for n, s in supports.items() if s.ok(settings.min_cosine, settings.min_overlap)}
-        cited = [n for n in dict.fromkeys(draft.citations) if n in by_n]
-        chosen = [n for n in cited if n in ok]
+        if about_sources(draft.text):  # generalizes over sources that may disagree: who says what instead
+            tally["sentences"] += 1
+            tally["dropped"] += 1
+            notes.append(f"sentence dropped (a claim about the sources, not the news): {draft.text!r}")
+            continue
+        cited = [i for i in dict.fromkeys(draft.citations) if i in by_id]
+        as_cited = {i: check(draft.text, vec, *by_id[i]) for i in cited}
+        chosen = [i for i in cited if as_cited[i].ok(settings.min_cosine, settings.min_overlap)]
+        if not chosen and judge is not None:
+            chosen = [i for i in cited if as_cited[i].plausible(settings.min_judged_cosine)
+                      and _states(judge, i, draft.text, settings)][:1]
         tally["sentences"] += 1
         tally["sentences_supported_as_cited"] += bool(chosen)
         tally["citations"] += len(cited)
         tally["citations_supporting"] += len(chosen)
-        tally["corrected"] += bool(not chosen and ok)
-        tally["dropped"] += not ok
-        if not chosen and ok:
-            best = max(ok, key=lambda n: supports[n].cosine)
-            chosen = [best]
-            notes.append(f"citation corrected to passage {best}: {draft.text!r}")
+        keys = [(by_id[i][0].n, by_id[i][1]) for i in chosen]
+        supports = [as_cited[i] for i in chosen]
         if not chosen:
-            reasons = supports[cited[0]] if cited else max(supports.values(), key=lambda s: s.cosine)
-            why = f"missing {', '.join(reasons.missing)}" if reasons.missing else (
-                f"similarity {reasons.cosine:.2f}, word overlap {reasons.overlap:.2f}")
-            notes.append(f"unsupported sentence {'kept' if show_unsupported else 'dropped'} ({why}): {draft.text!r}")
-            if show_unsupported:
-                sentences.append(AnswerSentence(draft.text, cited, False))
-            continue
-        for n in chosen:
-            quotes.setdefault(n, supports[n])
-        sentences.append(AnswerSentence(draft.text, chosen, True))
-    return _renumber(sentences, quotes, by_n) + (notes,)
+            anywhere = [check(draft.text, vec, p) for p in passages]
+            ok = [s for s in anywhere if s.ok(settings.min_cosine, settings.min_overlap) and s.best is not None]
+            tally["corrected"] += bool(ok)
+            tally["dropped"] += not ok
+            if ok:
+                best = max(ok, key=lambda s: s.cosine)
+                supports = [best]
+                keys = [(best.passage, by_n[best.passage].evidence.index(best.best))]  # type: ignore[arg-type]
+                notes.append(f"citation corrected to {_where(best)}: {draft.text!r}")
+            else:
+                reasons = as_cited[cited[0]] if cited else max(anywhere, key=lambda s: s.cosine)
+                why = f"missing {', '.join(reasons.missing)}" if reasons.missing else (
+                    f"similarity {reasons.cosine:.2f}, word overlap {reasons.overlap:.2f}")
+                notes.append(f"unsupported sentence {'kept' if show_unsupported else 'dropped'} ({why}): "
+                             f"{draft.text!r}")
+                if show_unsupported:
+                    sentences.append(AnswerSentence(draft.text, [], False))
+                continue
+        for key, support in zip(keys, supports):
+            quotes.setdefault(key, support)
+        sentences.append(AnswerSentence(draft.text, [_key_id(k) for k in keys], True))
+    return _renumber(sentences, quotes, passages) + (notes,)
+
+
+def _key_id(key: tuple[int, int]) -> int:
+    """A (passage, sentence) key packed into one int until `_renumber` numbers citations 1, 2, ..."""
+    return key[0] * 100_000 + key[1]
+
+
+def _where(s: Support) -> str:
+    return f"passage {s.passage}, sentence {(s.best.text[:40] + '…') if s.best else '?'!r}"
 
 
 def _header(hit: Hit) -> str:
@@ -210,27 +301,104 @@ def _header(hit: Hit) -> str:
 
 
 def _renumber(
-    sentences: list[AnswerSentence], quotes: dict[int, Support], by_n: dict[int, Passage]
+    sentences: list[AnswerSentence], quotes: dict[tuple[int, int], Support], passages: list[Passage]
 ) -> tuple[list[AnswerSentence], list[Citation]]:
-    """Number cited passages 1, 2, ... in order of first use, so the answer reads [1] before [2]."""
+    """Number cited sentences 1, 2, ... in order of first use, so the answer reads [1] before [2]."""
+    by_n = {p.n: p for p in passages}
+    keys = {_key_id(k): k for k in quotes}
     order: dict[int, int] = {}
     for s in sentences:
-        for n in s.citations:
-            if n in quotes:
-                order.setdefault(n, len(order) + 1)
-    renumbered = [
-        AnswerSentence(s.text, [order[n] for n in s.citations if n in order], s.supported) for s in sentences
-    ]
+        for c in s.citations:
+            order.setdefault(c, len(order) + 1)
+    renumbered = [AnswerSentence(s.text, [order[c] for c in s.citations], s.supported) for s in sentences]
     citations = []
-    for n, new in order.items():
-        support, chunk = quotes[n], by_n[n].hit.chunk
-        ev = support.best
-        assert ev is not None
+    for packed, new in order.items():
+        key = keys[packed]
+        support, chunk = quotes[key], by_n[key[0]].hit.chunk
+        ev = by_n[key[0]].evidence[key[1]]
         citations.append(
             Citation(new, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,
                      round(support.cosine, 4))
         )
     return renumbered, citations
+
+
+def _states(judge: Judge, sentence_id: int, claim: str, settings: Settings) -> bool:
+    p = judge.yes("judge_states.txt", id=str(sentence_id), claim=" ".join(claim.split()))
+    judge.notes.append(f"judged {p:.2f} that sentence [{sentence_id}] states {claim!r}")
+    return p >= settings.judge_states
+
+
+def _answers(
+    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings, notes: list[str],
+) -> bool:
+    """Whether the sentences the answer cites answer the question, not just concern its subject
+    ("How many boats were sent?" -> "40 tonnes of food were sent" is supported and no answer)."""
+    shown = {(p.hit.chunk.source, p.evidence[i].start): n for p in passages for n, i in p.ids.items()}
+    ids = [shown[(c.source, c.start)] for c in citations if (c.source, c.start) in shown]
+    if not ids:
+        return True  # cited sentences the model was not shown cannot be named to it
+    best = 0.0
+    for n in ids[:2]:
+        p = judge.yes("judge_answers.txt", id=str(n))
+        notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
+        best = max(best, p)
+        if best >= settings.judge_answers:
+            return True
+    return False
+
+
+def _extract(
+    question_vec: np.ndarray,
+    question: str,
+    passages: list[Passage],
+    pointed: list[int],
+    judge: Judge,
+    settings: Settings,
+    notes: list[str],
+) -> tuple[list[AnswerSentence], list[Citation]] | None:
+    """The shown sentence that answers the question, quoted and attributed, or None.
+
+    Candidates are the sentences the model cited (`pointed`, in order: its pointing is better
+    than its wording), then those closest to the question (embedding cosine plus the share of the
+    question's content words they contain); the model is asked of each, by its number, whether
+    it states the answer. Quoting the article's own sentence cannot misstate it; the judge
+    decides only whether it answers."""
+    asked = content_stems(question)
+    scored: list[tuple[float, Passage, int, int]] = []
+    for p in passages:
+        sims = p.vectors @ question_vec
+        for n, i in p.ids.items():
+            ev = p.evidence[i]
+            if len(ev.text.split()) < MIN_EXTRACT_WORDS:
+                continue
+            lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
+            scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
+    scored.sort(key=lambda c: -c[0])
+    rank = {c[2]: c for c in scored}
+    candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
+    for _, p, n, i in candidates[: settings.judge_candidates]:
+        ev = p.evidence[i]
+        yes = judge.yes("judge_answers.txt", id=str(n))
+        notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
+        if yes >= settings.judge_extract:
+            quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
+            text = f"{_label(p.hit)} reports: “{quote}”"
+            notes.append("answered with the article's own sentence: the model's wording was not supported")
+            chunk = p.hit.chunk
+            # score 1.0: the answer sentence is the quote itself
+            citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,
+                                1.0)
+            return [AnswerSentence(text, [1], True)], [citation]
+    return None
+
+
+def _label(hit: Hit) -> str:
+    """Who published a passage, short: the outlet, else the article's date, else its file."""
+    c = hit.chunk
+    if c.outlet:
+        return c.outlet
+    return f"The article of {c.date}" if c.date else f"The article {c.source}"
 
 
 def render_text(sentences: list[AnswerSentence]) -> str:

@@ -33,6 +33,50 @@ _FROM_TO = re.compile(rf"\bfrom\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}[^.;]{{0,40}}?\bt
 _TO_FROM = re.compile(rf"\bto\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}[^.;]{{0,40}}?\bfrom\s+(?:[^\s\d]+\s+){{0,3}}?{_NUM}", re.I)
 _CITED = re.compile(r"(?P<text>[^\[\]]*?)(?P<cites>(?:\s*\[\d+\])+)\s*\.?")
 
+# Verbs that attribute a statement or a stance to someone: "X said / expressed / called ...".
+SPEECH_VERBS = (
+    "said|says|say|stated|states|told|tells|added|adds|noted|notes|emphasized|emphasised|emphasizes|stressed|"
+    "stresses|expressed|expresses|underscored|underscores|reiterated|reiterates|declared|declares|announced|"
+    "announces|confirmed|confirms|insisted|insists|warned|warns|urged|urges|called|calls|described|describes|"
+    "characterized|characterised|shared|shares|pledged|pledges|mentioned|mentions|wrote|writes|reported|"
+    "reports|claimed|claims|accused|accuses|denied|denies|argued|argues|believes|voiced|voices|welcomed|"
+    "welcomes|condemned|condemns|criticized|criticised|praised|promised|vowed|demanded|asked|explained|"
+    "replied|responded|assured|acknowledged|admitted|agreed|rejected|dismissed|highlighted|reads|blamed"
+)
+_NAME_RUN = r"(?:[A-Z][\w’'.-]*\s+(?:and\s+)?){0,4}[A-Z][\w’'-]*"
+_ADV = r"(?:(?:also|again|then|later|earlier|only|further|repeatedly|publicly|previously|has|have|had)\s+)*"
+# "Blinken (also) expressed", "the press service of the Azerbaijani President said", "He added"
+_SUBJECT_SPEAKS = re.compile(
+    rf"\b(?P<who>(?:[Tt]he\s+)?(?:[a-z][\w’'-]*\s+){{0,3}}?{_NAME_RUN}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
+    rf"|[Tt]he\s+[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){{0,2}}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
+    rf"|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)[”\"’']?\s+[“\"‘']?{_ADV}(?:{SPEECH_VERBS})\b"
+)
+# "..., said X." / "..." reads the readout.
+_SPEAKS_AFTER = re.compile(rf"(?:,[”\"]?|(?<=\S)[”\"])\s*(?:{SPEECH_VERBS})\s+(?P<who>[^,.”\"]{{2,80}})")
+_ACCORDING = re.compile(r"\b[Aa]ccording to (?P<who>[^,.”\"]{3,80})")
+_SUBJECT = re.compile(rf"(?<![\w’'-])(?P<who>{_NAME_RUN}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?)")
+_PREPOSITION = re.compile(r"\b(?:with|to|of|by|from|for|on|at|in|between|about|against|over|into|after|before|"
+                          r"near|outside|inside|under|through|across|among)\s+(?:the\s+|a\s+)?$", re.IGNORECASE)
+_PRONOUN_SPEAKERS = frozenset("he she they it the secretary".split())
+# Words a question lends an answer that say how, not what: "Who gave the readout?" ->
+# "Miller gave the readout" where the article says "said in a readout". Not evidence either way.
+LIGHT_WORDS = frozenset(
+    """give gave given giv make made mak take took taken tak get got hold held happen happened occur
+    occurred describe described characterize characterized characterise characterised respond responded
+    react reacted view viewed see saw think thought feel felt call called tell told speak spoke spoken
+    talk talked mention mentioned discuss discussed comment commented express expressed state stated
+    report reported explain explained name named refer referred regard regarded position stance
+    role role reaction response view views opinion happen happens place places""".split()
+)
+# An answer sentence about the sources instead of the news ("All state that ...", "Both passages
+# agree ...") generalizes where sources may disagree; such a sentence is never supported.
+_META = re.compile(
+    r"^(?:all|both|each|every|the|these|several|most|many)?\s*(?:of\s+the\s+)?(?:sources?|passages?|articles?|"
+    r"reports?|documents?|outlets?)\b|^(?:all|both)\s+(?:state|say|agree|report|mention|claim|confirm)|"
+    r"\b(?:all|both)\s+(?:sources|passages|articles|documents|outlets)\s+(?:state|say|agree|report|confirm)",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -50,6 +94,7 @@ class Evidence:
     start: int
     end: int
     text: str
+    paragraph: int = 0  # paragraph number within the passage: reported speech carries on inside one
 
 
 @dataclass(frozen=True)
@@ -57,11 +102,17 @@ class Support:
     passage: int
     cosine: float  # best cosine between the claim and one sentence of the passage
     overlap: float  # share of the claim's content words found in the passage
-    missing: tuple[str, ...]  # numbers and names of the claim not found in the passage
+    missing: tuple[str, ...]  # numbers and names of the claim not found in the passage, wrong speakers
     best: Evidence | None  # the passage's sentence closest to the claim: the quote to show
+    echo: tuple[str, ...] = ()  # words the claim took from the question that the passage does not have
 
     def ok(self, min_cosine: float, min_overlap: float) -> bool:
-        return not self.missing and self.cosine >= min_cosine and self.overlap >= min_overlap
+        return not self.missing and not self.echo and self.cosine >= min_cosine and self.overlap >= min_overlap
+
+    def plausible(self, min_cosine: float) -> bool:
+        """No fact is wrong, only the wording differs (low similarity or overlap, a word from the
+        question): worth asking whether the sentence says the same in other words."""
+        return not self.missing and self.best is not None and self.cosine >= min_cosine
 
 
 def parse_drafts(text: str) -> list[Draft]:
@@ -101,6 +152,12 @@ def stem(word: str) -> str:
     return w[:6]
 
 
+_LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
+# "according to the passage / the sources": the model talking about its input, not naming a speaker
+_INPUT_WORDS = frozenset(stem(w) for w in "passage passages source sources article articles text report reports "
+                         "document documents sentence sentences".split())
+
+
 def content_stems(text: str) -> set[str]:
     """Stems of the content words; hyphenated compounds count as their parts ("Kovia-Drenland")."""
     words = [p for w in _WORD.findall(text) for p in w.split("-") if p]
@@ -117,6 +174,24 @@ def numbers(text: str) -> set[str]:
     """Numbers as digits, number words included: "within two years" must not pass for "no date"."""
     found = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
     return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+
+
+_COUNTED = re.compile(rf"\b(?:the\s+)?({'|'.join(_NUMBER_WORDS)})\s+(?:[a-z]+\s+){{0,2}}?([a-z]+s)\b", re.IGNORECASE)
+_LISTED = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*(?:\s*,\s*[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*)*\s+and\s+[A-Z]")
+
+
+def counted(text: str) -> dict[str, str]:
+    """Number words that count something plural: {"2": "ministers"} for "the two foreign ministers"."""
+    return {_NUMBER_WORDS[w.lower()]: noun for w, noun in _COUNTED.findall(text)}
+
+
+def listed(text: str) -> int:
+    """The longest list of names joined by "and" ("Mirzoyan and Bayramov" -> 2): a passage that
+    names both ministers supports "the two ministers" without ever writing "two"."""
+    best = 0
+    for m in _LISTED.finditer(text):
+        best = max(best, m.group(0).count(",") + 2)
+    return best
 
 
 def changes(text: str) -> set[tuple[str, str]]:
@@ -149,6 +224,80 @@ _COMMON_INITIALS = frozenset(
 )
 
 
+def about_sources(sentence: str) -> bool:
+    """ "All state that ...", "Both passages agree ...": a sentence about the sources, not the news."""
+    return bool(_META.search(sentence))
+
+
+def speakers(sentence: str, subject: bool = False) -> list[str]:
+    """Everyone a sentence presents as speaking or taking a stance, as written:
+    "Blinken expressed ...", "..., said a statement issued by the State Department", "according to X".
+    `subject`: also the sentence's first name that is not the object of a preposition ("Blinken
+    also held a call with Pashinyan and underscored ..."), for evidence, where it may be far from its verb."""
+    s = " ".join(sentence.split())
+    found = [m.group("who") for m in _SUBJECT_SPEAKS.finditer(s)]
+    if subject:
+        found += [m.group("who") for m in _SUBJECT.finditer(s)
+                  if not _PREPOSITION.search(s[: m.start()]) and m.group("who").split()[0].lower() not in _COMMON_INITIALS][:1]
+    found += [m.group("who") for m in _SPEAKS_AFTER.finditer(s)]
+    found += [m.group("who") for m in _ACCORDING.finditer(s)]
+    return [w.strip(" ,") for w in found if w.strip(" ,")]
+
+
+_TITLES = frozenset(stem(w) for w in """president secretary minister prime foreign spokesperson spokesman
+    spokeswoman official officials ministry office press service statement readout department government
+    leader chief head deputy state country side general director chairman chair senior""".split())
+
+
+def _keys(who: str) -> set[str]:
+    """What identifies a speaker: its name stems ("Ilham Aliyev" -> ilham, aliyev), or, for
+    "the press service", its plain words."""
+    stems = content_stems(who)
+    return (stems - _TITLES) or stems
+
+
+def _is_pronoun(who: str) -> bool:
+    return who.lower() in _PRONOUN_SPEAKERS or not _keys(who) or _keys(who) <= _INPUT_WORDS
+
+
+def evidence_speakers(evidence: list[Evidence]) -> list[set[str]]:
+    """For each evidence sentence, the key stems of who speaks in it. A sentence without a named
+    speaker ("He also expressed ...", "As for the checkpoint, it is ...") continues the speech of
+    the nearest sentence before it in the same paragraph that names one."""
+    out: list[set[str]] = []
+    for i, ev in enumerate(evidence):
+        keys: set[str] = set()
+        found = speakers(ev.text, subject=True)
+        named = [w for w in found if not _is_pronoun(w)]
+        for w in named:  # all its words: "the press service" matches "the press service of the President"
+            keys |= content_stems(w)
+        if len(named) < len(found) or not named:
+            for j in range(i - 1, -1, -1):
+                if evidence[j].paragraph != ev.paragraph:
+                    break
+                if out[j]:
+                    keys |= out[j]
+                    break
+        out.append(keys)
+    return out
+
+
+def same_speaker(claim: str, who: set[str], known: tuple[str, ...] = ()) -> list[str]:
+    """The speakers the claim names that its evidence does not present as speaking (empty: fine).
+    `who`: key stems of the evidence's speakers; `known`: other acceptable ones (the outlet)."""
+    allowed = set(who)
+    for k in known:
+        if k:
+            allowed |= _keys(k)
+    wrong = []
+    for w in speakers(claim):
+        keys = _keys(w)
+        if _is_pronoun(w) or keys & allowed:
+            continue
+        wrong.append(w)
+    return wrong
+
+
 def assess(
     claim: str,
     claim_vec: np.ndarray,
@@ -158,6 +307,8 @@ def assess(
     evidence_vecs: np.ndarray,
     header: str = "",
     question_only: frozenset[str] = frozenset(),
+    known_speakers: tuple[str, ...] | None = None,
+    only: int | None = None,
 ) -> Support:
     """How well one passage supports one claim. `evidence` are that passage's sentences.
 
@@ -165,27 +316,41 @@ def assess(
     sentence and its two neighbours (so "He said" can lean on the sentence before), not across the
     whole passage, where facts from unrelated sentences could be stitched into a false claim. The
     window with no missing facts whose sentence is most similar wins; that sentence is the quote.
+    `only`: judge just that evidence sentence (the one the model named).
 
     `question_only`: stems of question words that no retrieved passage contains. A claim using
     one is unsupported: small models echo the question ("How many were injured?" -> "23 were
-    injured") where every passage says something else ("23 died")."""
+    injured") where every passage says something else ("23 died"). Words that say how rather
+    than what ("gave", "described") are exempt.
+
+    `known_speakers` (None: no speaker check): a claim that says who spoke ("Aliyev said ...")
+    needs an evidence sentence where that speaker speaks (or one of these, e.g. the outlet):
+    the words of a readout put in the wrong mouth are a wrong citation."""
     facts = _Facts.of(claim, question_only)
     if not len(evidence):
         return _support(facts, passage, passage_text + " " + header, 0.0, None)
     sims = evidence_vecs @ claim_vec
+    who = evidence_speakers(evidence) if known_speakers is not None and speakers(claim) else None
     best: Support | None = None
     for i, ev in enumerate(evidence):
+        if only is not None and i != only:
+            continue
         window = " ".join(e.text for e in evidence[max(0, i - 1) : i + 2])
         s = _support(facts, passage, window + " " + header, float(sims[i]), ev)
+        if who is not None:
+            wrong = same_speaker(claim, who[i], known_speakers or ())
+            if wrong:
+                s = Support(s.passage, s.cosine, s.overlap, (*s.missing, *(f"{w} (not the speaker)" for w in wrong)),
+                            s.best, s.echo)
         if best is None or _rank(s) > _rank(best):
             best = s
     assert best is not None
     return best
 
 
-def _rank(s: Support) -> tuple[int, float]:
+def _rank(s: Support) -> tuple[int, int, float]:
     # not overlap: neighbouring windows share words, so only the cosine tells which sentence it is
-    return (-len(s.missing), s.cosine)
+    return (-len(s.missing), -len(s.echo), s.cosine)
 
 
 @dataclass(frozen=True)
@@ -194,6 +359,7 @@ class _Facts:
 
     stems: set[str]
     numbers: set[str]
+    counted: dict[str, str]  # number words that count a plural noun: {"2": "ministers"}
     names: dict[str, str]
     changes: set[tuple[str, str]]
     echo: frozenset[str]  # words taken from the question that no passage has
@@ -201,21 +367,30 @@ class _Facts:
     @classmethod
     def of(cls, claim: str, question_only: frozenset[str]) -> _Facts:
         stems = content_stems(claim)
-        return cls(stems, numbers(claim), names(claim), changes(claim), frozenset(stems & question_only))
+        return cls(stems, numbers(claim), counted(claim), names(claim), changes(claim),
+                   frozenset(stems & question_only) - _LIGHT_STEMS)
 
 
 def _support(facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None) -> Support:
     haystack_stems = content_stems(haystack)
     overlap = len(facts.stems & haystack_stems) / max(1, len(facts.stems))
     haystack_numbers = numbers(haystack)
-    missing = sorted(n for n in facts.numbers if n not in haystack_numbers)
+    missing = sorted(n for n in facts.numbers if n not in haystack_numbers and not _counts(facts, n, haystack))
     missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems)
     haystack_changes = changes(haystack)
     missing += [f"from {a} to {b}" for a, b in sorted(facts.changes) if (b, a) in haystack_changes]
-    missing += [f"{w} (from the question)" for w in sorted(facts.echo - haystack_stems)]
-    return Support(passage, cosine, overlap, tuple(missing), best)
+    echo = tuple(f"{w} (from the question)" for w in sorted(facts.echo - haystack_stems))
+    return Support(passage, cosine, overlap, tuple(missing), best, echo)
+
+
+def _counts(facts: _Facts, n: str, haystack: str) -> bool:
+    """A number word that counts a plural noun the passage has ("the two foreign ministers") is
+    supported when the passage lists that many by name ("Mirzoyan and Bayramov")."""
+    noun = facts.counted.get(n)
+    return noun is not None and stem(noun) in content_stems(haystack) and listed(haystack) >= int(n)
 
 
 def passage_sentences(passage: int, text: str, offset: int) -> list[Evidence]:
     """The sentences of a passage, with offsets into the file (`offset` is the chunk's start)."""
-    return [Evidence(passage, offset + s, offset + e, text[s:e]) for s, e in split_sentences(text)]
+    return [Evidence(passage, offset + s, offset + e, text[s:e], text.count("\n", 0, s))
+            for s, e in split_sentences(text)]

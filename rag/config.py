@@ -47,6 +47,11 @@ class Settings:
     min_relevance: float = 0.25  # best passage cosine below this: nothing relevant, abstain
     min_cosine: float = 0.55  # claim vs. best evidence sentence, for a citation to count
     min_overlap: float = 0.6  # share of the claim's content words that must occur in the passage
+    min_judged_cosine: float = 0.3  # a paraphrase this similar, with every fact in place, is put to the judge
+    judge_candidates: int = 3  # sentences judged "does it answer?" when the model's answer fails
+    judge_answers: float = 0.5  # the model's p(yes) that the sentence an answer cites answers the question
+    judge_extract: float = 0.6  # higher for quoting a sentence the model did not write from (dev: 0.5 let 9 of 13 wrong)
+    judge_states: float = 0.5  # the model's p(yes) that a sentence states what an answer sentence says
     # summaries (`rag summarize`)
     match_cosine: float = 0.7  # two sources' claims this similar (and passing the name/number check) agree
     related_cosine: float = 0.45  # a one-source claim this close to another source's claim is contested

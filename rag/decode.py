@@ -147,3 +147,23 @@ def greedy(
         if rules is not None:
             rules.free()
     return "".join(pieces), len(prompt), n, first or time.perf_counter()
+
+
+def yes_probability(llm: Any, messages: list[dict[str, str]]) -> tuple[float, int]:
+    """p("yes") against p("no") as the assistant's first word: a one-token judgement read from
+    the logits, no sampling. The shared prefix (system prompt and question) stays in the KV cache,
+    so judging several sentences for one question costs only each sentence's tokens."""
+    import llama_cpp
+
+    prompt = chat_prompt(llm, messages)
+    _evaluate_prompt(llm, prompt)
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
+    yes, no = (_first_tokens(llm, w) for w in (("yes", "Yes", " yes", " Yes"), ("no", "No", " no", " No")))
+    top = float(np.max(logits[yes + no]))
+    p_yes = float(np.sum(np.exp(logits[yes] - top)))
+    p_no = float(np.sum(np.exp(logits[no] - top)))
+    return p_yes / (p_yes + p_no), len(prompt)
+
+
+def _first_tokens(llm: Any, words: tuple[str, ...]) -> list[int]:
+    return sorted({llm.tokenize(w.encode("utf-8"), add_bos=False, special=False)[0] for w in words})

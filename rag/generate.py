@@ -42,6 +42,10 @@ class Generator(Protocol):
         on_token: OnToken | None = None,
     ) -> Completion: ...
 
+    def judge(self, messages: list[dict[str, str]]) -> float:
+        """The probability that the reply to `messages` is "yes" rather than "no"."""
+        ...
+
 
 class LlamaCppGenerator:
     """A GGUF model run in-process by llama-cpp-python."""
@@ -86,6 +90,12 @@ class LlamaCppGenerator:
             first_token_ms=(min(first, ended) - started) * 1000,
             generate_ms=(ended - started) * 1000,
         )
+
+
+    def judge(self, messages: list[dict[str, str]]) -> float:
+        from .decode import yes_probability
+
+        return yes_probability(self.llm, messages)[0]
 
 
 class OpenAIServerGenerator:
@@ -163,6 +173,12 @@ class OpenAIServerGenerator:
             first_token_ms=((first or ended) - started) * 1000,
             generate_ms=(ended - started) * 1000,
         )
+
+
+    def judge(self, messages: list[dict[str, str]]) -> float:
+        """A server gives no logits through every API: the yes/no reply itself, under a grammar."""
+        reply = self.complete(messages, 'root ::= "yes" | "no"', 2).text.strip().lower()
+        return 1.0 if reply.startswith("yes") else 0.0
 
 
 def open_generator(

@@ -50,11 +50,11 @@ def is_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
 
-def label_passage(n: int, hit: Hit, text: str) -> str:
-    """`[n] (outlet; date) text` — the number the model cites, and who published it when.
+def label_passage(hit: Hit) -> str:
+    """`Passage (outlet; date):` — who published the numbered sentences below it, and when.
 
     The file name stays out: the user sees it in the Sources list, and on 2 cores its ~15
     tokens a passage cost ~0.2 s of prompt processing each."""
     c = hit.chunk
     about = "; ".join(x for x in (c.outlet, c.date) if x)
-    return f"[{n}] ({about}) {text}" if about else f"[{n}] {text}"
+    return f"Passage ({about}):" if about else "Passage:"

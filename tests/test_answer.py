@@ -1,6 +1,7 @@
 """The answer pipeline with the real index and embedder and a scripted generator: verification,
 correction, abstention and prompt construction are the system's job, tested here without an LLM."""
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -15,12 +16,15 @@ ARMENIAN = "seeds/000_5b9d689dbf11e4c1.txt"
 
 @dataclass
 class Scripted:
-    """A Generator that replies with a fixed text (or one computed from the prompt)."""
+    """A Generator that replies with a fixed text (or one computed from the prompt), and judges
+    every sentence with a fixed p(yes) (or one computed from the judge's prompt)."""
 
     reply: str | object
+    yes: float | object = 1.0
     name: str = "scripted"
     n_ctx: int = 4096
     calls: list = field(default_factory=list)
+    judged: list = field(default_factory=list)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -32,24 +36,45 @@ class Scripted:
             on_token(text)
         return Completion(text, 100, 10, 1.0, 2.0)
 
+    def judge(self, messages):
+        self.judged.append(messages[-1]["content"])
+        return self.yes(messages[-1]["content"]) if callable(self.yes) else self.yes
+
 
 # How the prompt labels each seed's passages: outlet and date, not the file name.
-LABELS = {TURAN: "(Turan; 2023-04-30)", ARMENIAN: "(2023-05-01)"}
+LABELS = {TURAN: "Passage (Turan; 2023-04-30):", ARMENIAN: "Passage (2023-05-01):"}
 
 
-def number_of(messages, source: str) -> int:
-    """The passage number the prompt gave to a chunk of `source`."""
-    user = messages[-1]["content"]
-    for line in user.splitlines():
-        if line.startswith("[") and line.split("] ", 1)[1].startswith(LABELS[source]):
+def judged(prompt: str) -> str:
+    """The text of the sentence a judge prompt asks about (its last line names it by number)."""
+    asked = re.search(r"\[(\d+)\]", prompt.splitlines()[-1]).group(1)
+    return next(line for line in prompt.splitlines() if line.startswith(f"[{asked}] "))
+
+
+def ids_of(messages, source: str) -> list[int]:
+    """The sentence numbers the prompt gave to the sentences of `source`."""
+    ids, current = [], None
+    for line in messages[-1]["content"].splitlines():
+        if line.startswith("Passage"):
+            current = line
+        elif line.startswith("[") and current == LABELS[source]:
+            ids.append(int(line[1 : line.index("]")]))
+    assert ids, f"{source} not in prompt"
+    return ids
+
+
+def id_of(messages, fragment: str) -> int:
+    """The number of the shown sentence that contains `fragment`."""
+    for line in messages[-1]["content"].splitlines():
+        if line.startswith("[") and fragment in line:
             return int(line[1 : line.index("]")])
-    raise AssertionError(f"{source} not in prompt")
+    raise AssertionError(f"{fragment!r} not in prompt")
 
 
 def test_supported_answer_keeps_citation_and_quotes_exact_span(seed_index, embedder, tmp_path):
     index, settings = seed_index
     gen = Scripted(lambda m: "Most of the talks will take place at the National Foreign Affairs Training "
-                             f"Center, outside of Washington D.C. [{number_of(m, TURAN)}].")
+                             f"Center, outside of Washington D.C. [{id_of(m, 'Most of the talks')}].")
     result = ask("Where will most of the talks take place?", index, embedder, gen, settings)
     assert not result.abstained
     assert result.answer.endswith("Washington D.C. [1].")
@@ -65,7 +90,7 @@ def test_wrong_citation_is_corrected(seed_index, embedder):
     index, settings = seed_index
 
     def reply(messages):
-        wrong = number_of(messages, ARMENIAN)
+        wrong = ids_of(messages, ARMENIAN)[0]
         return f"Aliyev said the border crossing point is Azerbaijan's sovereign right [{wrong}]."
 
     question = "What did Aliyev say about the border crossing point in Lachin?"
@@ -80,7 +105,7 @@ def test_unsupported_sentence_is_dropped_or_flagged(seed_index, embedder):
     index, settings = seed_index
 
     def reply(m):
-        n = number_of(m, TURAN)
+        n = id_of(m, "Most of the talks")
         return (f"Most of the talks will take place at the National Foreign Affairs Training Center [{n}]. "
                 f"The talks ended with 25 signed agreements in Paris [{n}].")
 
@@ -96,13 +121,13 @@ def test_unsupported_sentence_is_dropped_or_flagged(seed_index, embedder):
 def test_nothing_supported_means_abstain(seed_index, embedder):
     index, settings = seed_index
     result = ask("What did Blinken say?", index, embedder,
-                 Scripted("Blinken announced a new trade deal worth 40 billion dollars [1]."), settings)
+                 Scripted("Blinken announced a new trade deal worth 40 billion dollars [1].", yes=0.0), settings)
     assert result.abstained and result.answer == ABSTAIN and result.citations == []
 
 
 def test_model_abstention_marker(seed_index, embedder):
     index, settings = seed_index
-    result = ask("What did Blinken say about Iran?", index, embedder, Scripted("NOT IN SOURCES"), settings)
+    result = ask("What did Blinken say about Iran?", index, embedder, Scripted("NOT IN SOURCES", yes=0.0), settings)
     assert result.abstained and result.answer == ABSTAIN
 
 
@@ -114,14 +139,119 @@ def test_irrelevant_question_abstains_without_calling_the_model(seed_index, embe
     assert "no passage is relevant" in result.notes[0]
 
 
-def test_grammar_allows_only_retrieved_passage_numbers(seed_index, embedder):
+def test_grammar_allows_only_shown_sentence_numbers(seed_index, embedder):
     index, settings = seed_index
     gen = Scripted("NOT IN SOURCES")
     ask("Where will the talks take place?", index, embedder, gen, settings, k=2)
     messages, grammar = gen.calls[0]
-    assert 'id ::= "1" | "2"\n' in grammar
+    shown = [int(m) for m in re.findall(r"^\[(\d+)\] ", messages[1]["content"], re.M)]
+    assert shown == list(range(1, len(shown) + 1)) and len(shown) >= 3
+    assert f"id ::= {' | '.join(f'{chr(34)}{n}{chr(34)}' for n in shown)}\n" in grammar
     assert "$" not in grammar
     assert messages[0]["role"] == "system" and "Question: Where will the talks take place?" in messages[1]["content"]
+
+
+def test_a_refusal_falls_back_to_a_sentence_the_model_judges_an_answer(seed_index, embedder, tmp_path):
+    index, settings = seed_index
+    gen = Scripted("NOT IN SOURCES", yes=lambda prompt: 0.9 if "Training Center" in judged(prompt) else 0.1)
+    result = ask("Where will most of the talks take place?", index, embedder, gen, settings)
+    assert not result.abstained
+    (cite,) = result.citations
+    assert result.answer.startswith("Turan reports: “Most of the talks will take place at the National Foreign")
+    assert result.answer.endswith("” [1].")
+    assert (tmp_path / cite.source).read_text()[cite.start : cite.end] == cite.quote and cite.source == TURAN
+    assert "the model found no answer; its best attempt was verified instead" in result.notes
+    assert len(gen.calls) == 2 and "\nroot ::= attempt\n" in gen.calls[1][1]  # the best attempt: no marker
+    assert any(n.startswith("judged 0.90") for n in result.notes)
+    # asked as a follow-up to the answer prompt, so the passages are not processed again
+    answer_prompt = gen.calls[0][0][-1]["content"]
+    assert all(p.startswith(answer_prompt) and p.endswith("? Reply yes or no.")
+               for p in gen.judged)
+
+
+def test_nothing_judged_an_answer_means_abstain(seed_index, embedder):
+    index, settings = seed_index
+    gen = Scripted("NOT IN SOURCES", yes=0.2)
+    result = ask("On what date will the Moscow meeting take place?", index, embedder, gen, settings)
+    assert result.abstained and result.answer == ABSTAIN
+    assert len(gen.judged) == settings.judge_candidates
+    assert "the model found no answer; its best attempt was verified instead" in result.notes
+    assert any(n.startswith("judged 0.20") for n in result.notes)
+
+
+def test_words_put_in_the_wrong_mouth_are_not_supported(seed_index, embedder):
+    """The issue's example: every word is in the passage, the speaker is wrong."""
+    index, settings = seed_index
+    wrong = Scripted(lambda m: "Ilham Aliyev expressed the United States' \"deep concern\" over Baku's decision to "
+                               f"establish a checkpoint at the Lachin Corridor [{id_of(m, 'Blinken expressed')}].",
+                     yes=0.0)
+    result = ask("What did Aliyev say about the checkpoint?", index, embedder, wrong, settings)
+    assert result.abstained and "deep concern" not in result.answer
+    assert any("Ilham Aliyev (not the speaker)" in n for n in result.notes)
+    right = Scripted(lambda m: "Blinken expressed the United States' deep concern over Baku's decision to establish "
+                               f"a checkpoint at the Lachin Corridor [{id_of(m, 'Blinken expressed')}].")
+    result = ask("What did Blinken tell Aliyev about the checkpoint?", index, embedder, right, settings)
+    assert not result.abstained and result.sentences[0].supported and result.citations[0].source == ARMENIAN
+
+
+@pytest.mark.parametrize(
+    "question, reply, fragment",
+    [
+        # a number word counting what the passage lists by name
+        ("Who did Blinken host in Washington?",
+         "Blinken hosted a meeting between the two foreign ministers in Washington", "hosted a meeting"),
+        # a word lent by the question ("gave") where the article says "said in a readout"
+        ("Who gave the readout of Blinken's call with Aliyev?",
+         "Matthew Miller gave the readout of Blinken's call with Aliyev", "Matthew Miller"),
+    ],
+)
+def test_paraphrase_that_adds_no_fact_is_supported(seed_index, embedder, question, reply, fragment):
+    index, settings = seed_index
+    result = ask(question, index, embedder, Scripted(lambda m: f"{reply} [{id_of(m, fragment)}]."), settings)
+    assert not result.abstained and [s.supported for s in result.sentences] == [True], result.notes
+
+
+def test_a_sentence_about_the_sources_is_not_supported(seed_index, embedder):
+    """"All state that ..." generalizes where sources may disagree: say who says what instead."""
+    index, settings = seed_index
+    gen = Scripted(lambda m: f"All state that peace was possible [{id_of(m, 'peace was possible')}].")
+    result = ask("Did Blinken think peace was possible?", index, embedder, gen, settings)
+    assert "All state" not in result.answer
+    assert any("a claim about the sources" in n for n in result.notes)
+
+
+def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, embedder):
+    """Supported, and beside the point: the judge is asked whether the cited sentence answers."""
+    index, settings = seed_index
+
+    def verbatim(messages):  # a shown sentence, word for word: supported by construction
+        line = next(x for x in messages[-1]["content"].splitlines() if x.startswith("[") and "Blinken" in x)
+        n, text = line[1 : line.index("]")], line[line.index("] ") + 2 :]
+        return f"{text.rstrip('.')} [{n}]."
+
+    gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer to the question" in prompt.splitlines()[-1]
+                   and "Most of the talks" in judged(prompt) else 0.1)
+    result = ask("How many kilometres from Washington is the training centre?", index, embedder, gen, settings)
+    assert "Blinken" not in result.answer
+    assert result.notes[0] == "the supported sentences do not answer the question"
+    assert result.verification["sentences_supported_as_cited"] == 1
+
+
+@pytest.mark.parametrize("yes, supported", [(0.9, True), (0.1, False)])
+def test_a_paraphrase_is_put_to_the_judge_only_when_every_fact_is_in_place(seed_index, embedder, yes, supported):
+    index, settings = seed_index
+    reply = "Matthew Miller is a spokesperson of the State Department"  # far in wording, facts all there
+    gen = Scripted(lambda m: f"{reply} [{id_of(m, 'Matthew Miller')}].",
+                   yes=lambda prompt: yes if "state this" in prompt.splitlines()[-1] else 0.9)
+    question = "Which State Department spokesperson described the call with Aliyev?"
+    result = ask(question, index, embedder, gen, settings)
+    assert any(n.startswith(f"judged {yes:.2f} that sentence") and "states" in n for n in result.notes)
+    assert (not result.abstained and result.sentences[0].text.startswith("Matthew Miller")) is supported
+    wrong = Scripted(lambda m: f"Matthew Miller is a spokesperson of the Kremlin [{id_of(m, 'Matthew Miller')}].",
+                     yes=1.0)
+    result = ask(question, index, embedder, wrong, settings)
+    assert "Kremlin" not in result.answer  # a name the sentence lacks is never put to the judge
+    assert not any("states 'Matthew Miller is a spokesperson of the Kremlin" in n for n in result.notes)
 
 
 def test_injected_instructions_are_masked_in_the_prompt(embedder, seeds, index_of):

@@ -17,7 +17,7 @@ QUESTIONS = [
 
 
 def test_grammar_lets_the_model_cite_only_retrieved_passages(test_llm):
-    grammar = fill(load("answer.gbnf"), ids='"1" | "2"')
+    grammar = fill(load("answer.gbnf"), ids='"1" | "2"', root='"NOT IN SOURCES" | answer')
     messages = [{"role": "user", "content": "Passages:\n\n[1] The sky is blue.\n\n[2] Grass is green.\n\n"
                  "Question: What colour is grass? Cite passages like [1]."}]
     streamed: list[str] = []
@@ -36,7 +36,8 @@ def test_every_kept_sentence_is_supported(seed_index, embedder, test_llm, tmp_pa
         for c in result.citations:
             assert (tmp_path / c.source).read_text()[c.start : c.end] == c.quote
             assert c.score >= settings.min_cosine
-        assert set(result.timings) == {"retrieve_ms", "prompt_tokens", "first_token_ms", "generate_ms", "total_ms"}
+        assert set(result.timings) == {"retrieve_ms", "prompt_tokens", "first_token_ms", "generate_ms", "judge_ms",
+                                       "total_ms"}
 
 
 def test_cli_ask_json(shared_embedder, seeds, tmp_path):
