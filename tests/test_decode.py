@@ -4,7 +4,7 @@ grammar sampler gives (real GGUF models, real grammars)."""
 import pytest
 from llama_cpp import LlamaGrammar
 
-from rag.decode import chat_prompt, greedy
+from rag.decode import chat_prompt, greedy, yes_probability
 from rag.prompts import fill, load
 
 PASSAGES = (
@@ -36,9 +36,10 @@ def messages_for(question):
 @pytest.mark.parametrize("constrained", [True, False])
 def test_same_tokens_as_llama_cpp_python(test_llm, question, constrained):
     llm = test_llm.llm
-    grammar = fill(load("answer.gbnf"), ids='"1" | "2"') if constrained else None
+    grammar = fill(load("answer.gbnf"), ids='"1" | "2"', root='"NOT IN SOURCES" | answer') if constrained else None
     messages = messages_for(question)
     expected, usage = reference(llm, messages, grammar, 80)
+    llm.reset()  # both from a cold cache: KV reuse has its own test below
     streamed: list[str] = []
     text, prompt_tokens, n, _ = greedy(llm, messages, grammar, 80, streamed.append)
     assert text == expected
@@ -50,7 +51,7 @@ def test_reused_prefix_gives_the_same_answer(test_llm):
     """A second question in the same process reuses the system prompt's KV cache; the answer must
     match a cold start's."""
     llm = test_llm.llm
-    grammar = fill(load("answer.gbnf"), ids='"1" | "2"')
+    grammar = fill(load("answer.gbnf"), ids='"1" | "2"', root='"NOT IN SOURCES" | answer')
     greedy(llm, messages_for(QUESTIONS[0]), grammar, 40)
     warm = greedy(llm, messages_for(QUESTIONS[1]), grammar, 40)
     llm.reset()
@@ -71,3 +72,18 @@ def test_a_prompt_too_long_for_the_context_is_an_error(test_llm):
     long = [{"role": "user", "content": "word " * 2100}]
     with pytest.raises(RagError, match="leaves no room"):
         greedy(test_llm.llm, long, None, 50)
+
+
+def test_yes_probability_after_the_answer_prompt_equals_a_cold_start(test_llm):
+    """A judgement asked as a follow-up reuses the answer prompt's KV cache; it must read the same
+    p(yes) as one computed from scratch."""
+    llm = test_llm.llm
+    messages = messages_for(QUESTIONS[0])
+    judge = [messages[0], {"role": "user", "content": messages[1]["content"] + "\n\nDoes passage [1] answer it? "
+                           "Reply yes or no."}]
+    greedy(llm, messages, None, 10)
+    warm, n = yes_probability(llm, judge)
+    llm.reset()
+    cold, _ = yes_probability(llm, judge)
+    assert 0.0 < warm < 1.0 and n == len(chat_prompt(llm, judge))
+    assert warm == pytest.approx(cold, abs=1e-3)

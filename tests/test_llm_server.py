@@ -54,7 +54,7 @@ def server_url(tmp_path_factory):
 
 def test_server_generation_honours_the_grammar(server_url):
     gen = OpenAIServerGenerator(server_url)
-    grammar = fill(load("answer.gbnf"), ids='"1" | "2"')
+    grammar = fill(load("answer.gbnf"), ids='"1" | "2"', root='"NOT IN SOURCES" | answer')
     messages = [{"role": "user", "content": "Passages:\n\n[1] The sky is blue.\n\n[2] Grass is green.\n\n"
                  "Question: What colour is grass?"}]
     pieces: list[str] = []
@@ -62,6 +62,13 @@ def test_server_generation_honours_the_grammar(server_url):
     assert "".join(pieces) == completion.text and completion.text
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", completion.text)}
     assert completion.text.startswith("NOT IN SOURCES") or (cited and cited <= {1, 2})
+
+
+def test_server_judgement_is_a_constrained_yes_or_no(server_url):
+    gen = OpenAIServerGenerator(server_url)
+    messages = [{"role": "user", "content": "[1] Grass is green.\n\nQuestion: What colour is grass?\n\n"
+                 "Is the answer to the question stated in sentence [1]? Reply yes or no."}]
+    assert gen.judge(messages) in (0.0, 1.0)
 
 
 def test_cli_ask_through_the_server(shared_embedder, seeds, server_url):
