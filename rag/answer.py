@@ -104,12 +104,12 @@ def ask(
     notes += checked
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
-    elif not _answers(citations, passages, judge, settings, notes):
+    elif not _answers(citations, passages, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
     if not any(s.supported for s in sentences):
         pointed = [i for d in drafts for i in d.citations]
-        extract = _extract(question_vec, question, passages, pointed, judge, settings, notes)
+        extract = _extract(question_vec, question, passages, pointed, judge, settings)
         if extract is not None:
             sentences, citations = extract
     timings["judge_ms"] = round(judge.ms, 1)
@@ -235,7 +235,8 @@ def verify(
     claim_vecs = embedder.embed([d.text for d in drafts])
     in_passages = set().union(*(content_stems(p.hit.chunk.text + " " + _header(p.hit)) for p in passages))
     question_only = frozenset(content_stems(question) - in_passages)
-    sentences: list[AnswerSentence] = []
+    # (text, cited (passage n, sentence index) keys, supported), numbered by _renumber at the end
+    sentences: list[tuple[str, list[tuple[int, int]], bool]] = []
     quotes: dict[tuple[int, int], Support] = {}  # (passage, sentence index) -> its support, for the quote
     notes: list[str] = []
 
@@ -278,17 +279,12 @@ def verify(
                 notes.append(f"unsupported sentence {'kept' if show_unsupported else 'dropped'} ({why}): "
                              f"{draft.text!r}")
                 if show_unsupported:
-                    sentences.append(AnswerSentence(draft.text, [], False))
+                    sentences.append((draft.text, [], False))
                 continue
         for key, support in zip(keys, supports):
             quotes.setdefault(key, support)
-        sentences.append(AnswerSentence(draft.text, [_key_id(k) for k in keys], True))
+        sentences.append((draft.text, keys, True))
     return _renumber(sentences, quotes, passages) + (notes,)
-
-
-def _key_id(key: tuple[int, int]) -> int:
-    """A (passage, sentence) key packed into one int until `_renumber` numbers citations 1, 2, ..."""
-    return key[0] * 100_000 + key[1]
 
 
 def _where(s: Support) -> str:
@@ -301,19 +297,19 @@ def _header(hit: Hit) -> str:
 
 
 def _renumber(
-    sentences: list[AnswerSentence], quotes: dict[tuple[int, int], Support], passages: list[Passage]
+    sentences: list[tuple[str, list[tuple[int, int]], bool]],
+    quotes: dict[tuple[int, int], Support],
+    passages: list[Passage],
 ) -> tuple[list[AnswerSentence], list[Citation]]:
     """Number cited sentences 1, 2, ... in order of first use, so the answer reads [1] before [2]."""
     by_n = {p.n: p for p in passages}
-    keys = {_key_id(k): k for k in quotes}
-    order: dict[int, int] = {}
-    for s in sentences:
-        for c in s.citations:
-            order.setdefault(c, len(order) + 1)
-    renumbered = [AnswerSentence(s.text, [order[c] for c in s.citations], s.supported) for s in sentences]
+    order: dict[tuple[int, int], int] = {}
+    for _, keys, _ in sentences:
+        for key in keys:
+            order.setdefault(key, len(order) + 1)
+    renumbered = [AnswerSentence(text, [order[k] for k in keys], ok) for text, keys, ok in sentences]
     citations = []
-    for packed, new in order.items():
-        key = keys[packed]
+    for key, new in order.items():
         support, chunk = quotes[key], by_n[key[0]].hit.chunk
         ev = by_n[key[0]].evidence[key[1]]
         citations.append(
@@ -330,7 +326,7 @@ def _states(judge: Judge, sentence_id: int, claim: str, settings: Settings) -> b
 
 
 def _answers(
-    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings, notes: list[str],
+    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings
 ) -> bool:
     """Whether the sentences the answer cites answer the question, not just concern its subject
     ("How many boats were sent?" -> "40 tonnes of food were sent" is supported and no answer)."""
@@ -341,7 +337,7 @@ def _answers(
     best = 0.0
     for n in ids[:2]:
         p = judge.yes("judge_answers.txt", id=str(n))
-        notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
+        judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
         best = max(best, p)
         if best >= settings.judge_answers:
             return True
@@ -355,7 +351,6 @@ def _extract(
     pointed: list[int],
     judge: Judge,
     settings: Settings,
-    notes: list[str],
 ) -> tuple[list[AnswerSentence], list[Citation]] | None:
     """The shown sentence that answers the question, quoted and attributed, or None.
 
@@ -380,11 +375,11 @@ def _extract(
     for _, p, n, i in candidates[: settings.judge_candidates]:
         ev = p.evidence[i]
         yes = judge.yes("judge_answers.txt", id=str(n))
-        notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
+        judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
         if yes >= settings.judge_extract:
             quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
             text = f"{_label(p.hit)} reports: “{quote}”"
-            notes.append("answered with the article's own sentence: the model's wording was not supported")
+            judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
             chunk = p.hit.chunk
             # score 1.0: the answer sentence is the quote itself
             citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,

@@ -61,12 +61,12 @@ _PRONOUN_SPEAKERS = frozenset("he she they it the secretary".split())
 # Words a question lends an answer that say how, not what: "Who gave the readout?" ->
 # "Miller gave the readout" where the article says "said in a readout". Not evidence either way.
 LIGHT_WORDS = frozenset(
-    """give gave given giv make made mak take took taken tak get got hold held happen happened occur
+    """give gave given make made take took taken get got hold held happen happens happened occur
     occurred describe described characterize characterized characterise characterised respond responded
-    react reacted view viewed see saw think thought feel felt call called tell told speak spoke spoken
+    react reacted view views viewed see saw think thought feel felt call called tell told speak spoke spoken
     talk talked mention mentioned discuss discussed comment commented express expressed state stated
     report reported explain explained name named refer referred regard regarded position stance
-    role role reaction response view views opinion happen happens place places""".split()
+    role reaction response opinion place places""".split()
 )
 # An answer sentence about the sources instead of the news ("All state that ...", "Both passages
 # agree ...") generalizes where sources may disagree; such a sentence is never supported.
