@@ -4,8 +4,9 @@
 
 For each model and seed question: time to first token, total answer time, prompt tokens and
 generation speed, for the whole pipeline (retrieval, prompt building, constrained generation,
-citation verification) and for the floor (the identical messages and grammar handed straight to
-`Llama.create_chat_completion`). The KV cache is reset before every call so neither side reuses
+citation verification, judgements) and for the floor (the identical messages and grammar handed
+straight to `Llama.create_chat_completion`), and for the naive baseline: the same retrieved
+passages, whole and numbered, under a plain "cite [n]" prompt, no grammar, no verification. The KV cache is reset before every call so neither side reuses
 the other's prompt. Overhead = ours / floor - 1, from runs interleaved in one process. It can be
 negative: our decoder (rag/decode.py) checks the grammar only for the token it picks, where
 llama-cpp-python checks the whole vocabulary at every step; both produce the same tokens.
@@ -79,6 +80,25 @@ def floor(gen: LlamaCppGenerator, messages, grammar, max_tokens) -> dict[str, fl
             "completion_tokens": n}
 
 
+NAIVE_SYSTEM = "Answer the question using only the numbered sources. Cite the source of every sentence like [1]."
+
+
+def naive(gen: LlamaCppGenerator, index, embedder, question: str, settings: Settings) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The baseline the issue names: the same retrieved passages, whole and numbered, a plain
+    "cite [n]" prompt, no grammar, no verification, straight through llama-cpp-python."""
+    from rag.retrieve import search
+
+    hits = search(index, embedder, question, settings.answer_k, settings)
+    sources = "\n\n".join(f"[{n}] {' '.join(h.chunk.text.split())}" for n, h in enumerate(hits, 1))
+    messages = [{"role": "system", "content": NAIVE_SYSTEM},
+                {"role": "user", "content": f"{sources}\n\nQuestion: {question}"}]
+    from rag.decode import chat_prompt
+
+    result = floor(gen, messages, None, settings.max_answer_tokens)
+    result["prompt_tokens"] = len(chat_prompt(gen.llm, messages))
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["default", "fast"])
@@ -98,7 +118,7 @@ def main() -> None:
             gen = Recording(inner)
             ask(QUESTIONS[0], index, embedder, gen, settings)  # warm-up
             ours, base, prompt_tokens, tps, tps_ours = [], [], [], [], []
-            ttft_ours, ttft_base = [], []
+            ttft_ours, ttft_base, plain, plain_ttft, plain_tokens = [], [], [], [], []
             for _ in range(args.repeat):
                 for q in QUESTIONS:
                     result = ask(q, index, embedder, gen, settings)
@@ -112,6 +132,10 @@ def main() -> None:
                     f = floor(inner, *gen.last)
                     base.append(f["total_ms"])
                     ttft_base.append(f["first_token_ms"])
+                    n = naive(inner, index, embedder, q, settings)
+                    plain.append(n["total_ms"])
+                    plain_ttft.append(n["first_token_ms"])
+                    plain_tokens.append(n["prompt_tokens"])
                     gen_s = (f["total_ms"] - f["first_token_ms"]) / 1000
                     if f["completion_tokens"] > 1 and gen_s > 0:
                         tps.append((f["completion_tokens"] - 1) / gen_s)
@@ -120,6 +144,10 @@ def main() -> None:
                 "answer_ms_max": round(max(ours)),
                 "floor_ms_p50": round(statistics.median(base)),
                 "overhead_ratio": round(sum(ours) / sum(base) - 1, 3),
+                "naive_ms_p50": round(statistics.median(plain)),
+                "vs_naive_p50_ratio": round(statistics.median(ours) / statistics.median(plain), 3),
+                "naive_first_token_ms_p50": round(statistics.median(plain_ttft)),
+                "naive_prompt_tokens_p50": statistics.median(plain_tokens),
                 "first_token_ms_p50": round(statistics.median(ttft_ours)),
                 "floor_first_token_ms_p50": round(statistics.median(ttft_base)),
                 "prompt_tokens_p50": statistics.median(prompt_tokens),

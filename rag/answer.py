@@ -32,6 +32,7 @@ from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
+from .question import asks_for, gives
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -97,6 +98,7 @@ def ask(
         completion = generator.complete(messages, forced, settings.max_answer_tokens)
         timings["generate_ms"] = round(timings["generate_ms"] + completion.generate_ms, 1)
     judge = Judge(generator, system, user, notes)  # its judgements go into the notes as they are made
+    kind = asks_for(question)
     counts: dict[str, int] = {}
     drafts = parse_drafts(completion.text)
     sentences, citations, checked = verify(drafts, passages, embedder, settings, show_unsupported, counts,
@@ -104,7 +106,10 @@ def ask(
     notes += checked
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
-    elif not _answers(citations, passages, judge, settings):
+    elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
+        notes.insert(0, f"the supported sentences give no {kind}, which the question asks for")
+        sentences, citations = [], []
+    elif not _answers(citations, passages, question, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
     if not any(s.supported for s in sentences):
@@ -146,6 +151,7 @@ class Judge:
 
     def yes(self, template: str, **values: str) -> float:
         started = time.perf_counter()
+        values = {k: " ".join(v.split()) for k, v in values.items()}
         asked = prompts.fill(prompts.load(template), template, **values).strip()
         p = self.generator.judge([{"role": "system", "content": self.system},
                                   {"role": "user", "content": f"{self.user}\n\n{asked}"}])
@@ -326,17 +332,18 @@ def _states(judge: Judge, sentence_id: int, claim: str, settings: Settings) -> b
 
 
 def _answers(
-    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings
+    citations: list[Citation], passages: list[Passage], question: str, judge: Judge, settings: Settings
 ) -> bool:
     """Whether the sentences the answer cites answer the question, not just concern its subject
     ("How many boats were sent?" -> "40 tonnes of food were sent" is supported and no answer)."""
     shown = {(p.hit.chunk.source, p.evidence[i].start): n for p in passages for n, i in p.ids.items()}
+    shown_text = {n: p.evidence[i].text for p in passages for n, i in p.ids.items()}
     ids = [shown[(c.source, c.start)] for c in citations if (c.source, c.start) in shown]
     if not ids:
         return True  # cited sentences the model was not shown cannot be named to it
     best = 0.0
     for n in ids[:2]:
-        p = judge.yes("judge_answers.txt", id=str(n))
+        p = judge.yes("judge_answers.txt", id=str(n), sentence=shown_text[n], question=question)
         judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
         best = max(best, p)
         if best >= settings.judge_answers:
@@ -356,36 +363,40 @@ def _extract(
 
     Candidates are the sentences the model cited (`pointed`, in order: its pointing is better
     than its wording), then those closest to the question (embedding cosine plus the share of the
-    question's content words they contain); the model is asked of each, by its number, whether
-    it states the answer. Quoting the article's own sentence cannot misstate it; the judge
-    decides only whether it answers."""
+    question's content words they contain), each giving the kind of thing the question asks for
+    (a time, a quantity); the model is asked of each whether it answers the question, and the
+    best is quoted if good enough. Quoting the article's own sentence cannot misstate it; the
+    judge decides only whether it answers."""
     asked = content_stems(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
         sims = p.vectors @ question_vec
         for n, i in p.ids.items():
             ev = p.evidence[i]
-            if len(ev.text.split()) < MIN_EXTRACT_WORDS:
+            if len(ev.text.split()) < MIN_EXTRACT_WORDS or not gives(asks_for(question), ev.text, question):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
     scored.sort(key=lambda c: -c[0])
     rank = {c[2]: c for c in scored}
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
+    judged = []
     for _, p, n, i in candidates[: settings.judge_candidates]:
         ev = p.evidence[i]
-        yes = judge.yes("judge_answers.txt", id=str(n))
+        yes = judge.yes("judge_answers.txt", id=str(n), sentence=ev.text, question=question)
         judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
-        if yes >= settings.judge_extract:
-            quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
-            text = f"{_label(p.hit)} reports: “{quote}”"
-            judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
-            chunk = p.hit.chunk
-            # score 1.0: the answer sentence is the quote itself
-            citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,
-                                1.0)
-            return [AnswerSentence(text, [1], True)], [citation]
-    return None
+        judged.append((yes, p, ev))
+    # the best of the candidates, not the first good enough: a neighbour often half-answers
+    yes, p, ev = max(judged, key=lambda j: j[0], default=(0.0, None, None))
+    if p is None or ev is None or yes < settings.judge_extract:
+        return None
+    quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
+    text = f"{_label(p.hit)} reports: “{quote}”"
+    judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
+    chunk = p.hit.chunk
+    # score 1.0: the answer sentence is the quote itself
+    citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date, 1.0)
+    return [AnswerSentence(text, [1], True)], [citation]
 
 
 def _label(hit: Hit) -> str:

@@ -46,8 +46,8 @@ LABELS = {TURAN: "Passage (Turan; 2023-04-30):", ARMENIAN: "Passage (2023-05-01)
 
 
 def judged(prompt: str) -> str:
-    """The text of the sentence a judge prompt asks about (its last line names it by number)."""
-    asked = re.search(r"\[(\d+)\]", prompt.splitlines()[-1]).group(1)
+    """The text of the sentence a judge prompt asks about (as the model was shown it)."""
+    asked = re.findall(r"\[(\d+)\]", prompt)[-1]  # the judgement comes last and names its sentence
     return next(line for line in prompt.splitlines() if line.startswith(f"[{asked}] "))
 
 
@@ -220,8 +220,19 @@ def test_a_sentence_about_the_sources_is_not_supported(seed_index, embedder):
     assert any("a claim about the sources" in n for n in result.notes)
 
 
-def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, embedder):
-    """Supported, and beside the point: the judge is asked whether the cited sentence answers."""
+@pytest.mark.parametrize(
+    "question, why",
+    [
+        # the judge is asked whether the cited sentence answers
+        ("Which building outside Washington hosts most of the talks?",
+         "the supported sentences do not answer the question"),
+        # asked for a quantity, given none: decided before any judge
+        ("How many kilometres from Washington is the training centre?",
+         "the supported sentences give no quantity, which the question asks for"),
+    ],
+)
+def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, embedder, question, why):
+    """Supported, and beside the point."""
     index, settings = seed_index
 
     def verbatim(messages):  # a shown sentence, word for word: supported by construction
@@ -229,11 +240,11 @@ def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, 
         n, text = line[1 : line.index("]")], line[line.index("] ") + 2 :]
         return f"{text.rstrip('.')} [{n}]."
 
-    gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer to the question" in prompt.splitlines()[-1]
+    gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer the question" in prompt.splitlines()[-1]
                    and "Most of the talks" in judged(prompt) else 0.1)
-    result = ask("How many kilometres from Washington is the training centre?", index, embedder, gen, settings)
+    result = ask(question, index, embedder, gen, settings)
     assert "Blinken" not in result.answer
-    assert result.notes[0] == "the supported sentences do not answer the question"
+    assert result.notes[0] == why
     assert result.verification["sentences_supported_as_cited"] == 1
 
 

@@ -1,0 +1,78 @@
+"""What kind of thing a question asks for, and whether an answer gives one. Pure logic.
+
+A sentence can be true, cited and on topic and still not answer: asked "When will households be
+paid?", "The government said it would pay 5,000 crowns" answers how much, not when. The model's
+yes/no judgement misses this often at 1.5B parameters; the question's own words say it plainly.
+Only the kinds that can be recognised reliably are checked (a time, a quantity); a question of
+any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .cite import GENERIC_COUNTED, STOPWORDS, count_the_same, numbers, quantities, stem
+
+_TIME_QUESTION = re.compile(
+    r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|(?:on|by|in|at|until|since|from)?\s*(?:what|which)\s+"
+    r"(?:date|day|days|weekday|year|month|time|hour|week)\b|what\s+day\s+of\s+the\s+week\b)",
+    re.IGNORECASE,
+)
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow\s+(?:many|much)\b(?:\s+(?P<what>[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?))?"
+    r"|\b(?:what|which)\s+(?:[a-z]+\s+)?(?:number|percentage|share|amount|sum|figure|price|cost|toll|total|count)\b"
+    r"|\bhow\s+(?:large|big|high|long|far|old|heavy|expensive)\b",
+    re.IGNORECASE,
+)
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday weekend"
+_MONTHS = "january february march april may june july august september october november december"
+_TIME_WORDS = frozenset(
+    f"""{_WEEKDAYS} {_MONTHS} today yesterday tomorrow tonight morning afternoon evening night noon
+    midnight week weeks month months year years day days hour hours minute minutes ago date dates
+    deadline soon later earlier immediately now then season spring summer autumn winter weekly monthly
+    daily annually o'clock""".split()
+)
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:a\.m\.|p\.m\.|am|pm)\b|\b(?:1[89]|20)\d\d\b", re.IGNORECASE)
+
+
+def asks_for(question: str) -> str | None:
+    """"time", "quantity" or None (anything else, or unsure)."""
+    if _TIME_QUESTION.search(question):
+        return "time"
+    if _QUANTITY_QUESTION.search(question):
+        return "quantity"
+    return None
+
+
+def counted_in_question(question: str) -> set[str]:
+    """The word a "how many" question counts, as a counted-word stem: "How many boats ..." -> {"boat"}."""
+    m = _QUANTITY_QUESTION.search(question)
+    what = (m.group("what") or "") if m else ""
+    words = [w for w in what.split() if w.lower() not in STOPWORDS]
+    return {stem(w).rstrip("s") for w in words[:1]}
+
+
+def gives(kind: str | None, answer: str, question: str = "") -> bool:
+    """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
+
+    A time: a weekday, month, year, clock time or a word of time ("within two years", "no date").
+    A quantity: a number; for "how many boats" a number that counts boats, or that does not say
+    what it counts ("Nine were sent"), not one that counts tonnes of food."""
+    if kind is None:
+        return True
+    words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
+    if kind == "time":
+        return bool(words & _TIME_WORDS or _CLOCK.search(answer))
+    found = numbers(answer)
+    if not found:
+        return False
+    asked = counted_in_question(question)
+    if not asked:
+        return True
+    counts = quantities(answer)
+    return any(_counts_asked(asked, counts.get(n, set())) for n in found)
+
+
+def _counts_asked(asked: set[str], counted: set[str]) -> bool:
+    # "people" in the answer fits a question about victims, not one about pay
+    return not counted or (count_the_same(asked, counted) and bool(asked & GENERIC_COUNTED or not counted & GENERIC_COUNTED))

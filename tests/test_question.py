@@ -1,0 +1,50 @@
+"""What a question asks for, and whether an answer gives it (pure logic)."""
+
+import pytest
+
+from rag.question import asks_for, gives
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When will Tarsa households receive the payments?", "time"),
+        ("On what date is the maternity unit scheduled to shut?", "time"),
+        ("What day of the week did the river overflow?", "time"),
+        ("Which day did Blinken call Aliyev?", "time"),
+        ("How many days did the stoppage last?", "quantity"),
+        ("How much did the bridge cost?", "quantity"),
+        ("What death toll did the minister give?", "quantity"),
+        ("Who said the valve had been replaced?", None),
+        ("Why was the school closed?", None),
+        ("Which leader did Blinken phone first?", None),
+        ("What did the ministry say about the day of the talks?", None),
+    ],
+)
+def test_what_a_question_asks_for(question, kind):
+    assert asks_for(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, answer, ok",
+    [
+        ("When will households be paid?", "The government said it would pay 5,000 crowns to every household.", False),
+        ("When will households be paid?", "Payments start on Monday.", True),
+        ("When will the tariff end?", "Kovia said it would be removed within two years.", True),
+        ("When will the tariff end?", "Vos said the agreement sets no date for removing it.", True),
+        ("When was the dispatch filed?", "It was filed on 30.04.23.", True),  # a numeric date
+        ("When was the dispatch filed?", "Turan filed it from Washington.", False),
+        ("When was the dispatch filed?", "It was filed in 2023.", True),
+        ("How many boats were sent?", "Open Hands delivered 40 tonnes of food.", False),
+        ("How many boats were sent?", "Nine were sent.", True),  # the number says nothing else
+        ("How many days did it last?", "It lasted three days.", True),
+        ("How many people died?", "At least 23 victims were found.", True),
+        ("How many workers struck?", "4,000 of its members joined the strike.", True),
+        ("How much redundancy pay will staff get?", "850 people will lose their jobs.", False),
+        ("How much did it cost?", "It cost 62 million crowns.", True),
+        ("How much did it cost?", "The mayor refused to say.", False),
+        ("Who said it?", "Nobody did.", True),  # not a kind that is checked
+    ],
+)
+def test_an_answer_gives_what_is_asked(question, answer, ok):
+    assert gives(asks_for(question), answer, question) is ok
