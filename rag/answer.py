@@ -373,7 +373,8 @@ def _extract(
         sims = p.vectors @ question_vec
         for n, i in p.ids.items():
             ev = p.evidence[i]
-            if len(ev.text.split()) < MIN_EXTRACT_WORDS or not gives(asks_for(question), ev.text, question):
+            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit)
+                    or not gives(asks_for(question), ev.text, question)):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
@@ -397,6 +398,12 @@ def _extract(
     # score 1.0: the answer sentence is the quote itself
     citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date, 1.0)
     return [AnswerSentence(text, [1], True)], [citation]
+
+
+def _is_title(text: str, hit: Hit) -> bool:
+    """A headline is the outlet's framing, not a statement it reports: never quoted as an answer."""
+    title = " ".join((hit.chunk.title or "").split())
+    return bool(title) and title in " ".join(text.split())
 
 
 def _label(hit: Hit) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .cite import GENERIC_COUNTED, STOPWORDS, count_the_same, numbers, quantities, stem
+from .cite import STOPWORDS, count_the_same, numbers, quantities, stem
 
 _TIME_QUESTION = re.compile(
     r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|(?:on|by|in|at|until|since|from)?\s*(?:what|which)\s+"
@@ -45,9 +45,10 @@ def asks_for(question: str) -> str | None:
 
 
 def counted_in_question(question: str) -> set[str]:
-    """The word a "how many" question counts, as a counted-word stem: "How many boats ..." -> {"boat"}."""
+    """The word a "how many" question counts, as a counted-word stem: "How many boats ..." -> {"boat"}.
+    Not for "how much": "How much rain fell?" is answered in millimetres, not in rains."""
     m = _QUANTITY_QUESTION.search(question)
-    what = (m.group("what") or "") if m else ""
+    what = (m.group("what") or "") if m and re.search(r"\bmany\b", m.group(0), re.IGNORECASE) else ""
     words = [w for w in what.split() if w.lower() not in STOPWORDS]
     return {stem(w).rstrip("s") for w in words[:1]}
 
@@ -56,8 +57,8 @@ def gives(kind: str | None, answer: str, question: str = "") -> bool:
     """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
 
     A time: a weekday, month, year, clock time or a word of time ("within two years", "no date").
-    A quantity: a number; for "how many boats" a number that counts boats, or that does not say
-    what it counts ("Nine were sent"), not one that counts tonnes of food."""
+    A quantity: a number; for "how many boats" a number that counts boats (or people, or does not
+    say what it counts: "Nine were sent"), not one that counts tonnes of food."""
     if kind is None:
         return True
     words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
@@ -70,9 +71,4 @@ def gives(kind: str | None, answer: str, question: str = "") -> bool:
     if not asked:
         return True
     counts = quantities(answer)
-    return any(_counts_asked(asked, counts.get(n, set())) for n in found)
-
-
-def _counts_asked(asked: set[str], counted: set[str]) -> bool:
-    # "people" in the answer fits a question about victims, not one about pay
-    return not counted or (count_the_same(asked, counted) and bool(asked & GENERIC_COUNTED or not counted & GENERIC_COUNTED))
+    return any(count_the_same(asked, counts.get(n, set())) for n in found)

@@ -40,7 +40,9 @@ def test_what_a_question_asks_for(question, kind):
         ("How many days did it last?", "It lasted three days.", True),
         ("How many people died?", "At least 23 victims were found.", True),
         ("How many workers struck?", "4,000 of its members joined the strike.", True),
-        ("How much redundancy pay will staff get?", "850 people will lose their jobs.", False),
+        ("How many workers will be laid off?", "850 people will lose their jobs.", True),
+        ("How much rain fell in a day?", "180 millimetres of rain fell.", True),  # "how much": any unit
+        ("How much rain fell in a day?", "The river burst its banks.", False),
         ("How much did it cost?", "It cost 62 million crowns.", True),
         ("How much did it cost?", "The mayor refused to say.", False),
         ("Who said it?", "Nobody did.", True),  # not a kind that is checked
