@@ -109,7 +109,7 @@ def ask(
     elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
         notes.insert(0, f"the supported sentences give no {kind}, which the question asks for")
         sentences, citations = [], []
-    elif not _answers(citations, passages, question, judge, settings):
+    elif not _answers(citations, passages, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
     if not any(s.supported for s in sentences):
@@ -332,18 +332,17 @@ def _states(judge: Judge, sentence_id: int, claim: str, settings: Settings) -> b
 
 
 def _answers(
-    citations: list[Citation], passages: list[Passage], question: str, judge: Judge, settings: Settings
+    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings
 ) -> bool:
     """Whether the sentences the answer cites answer the question, not just concern its subject
     ("How many boats were sent?" -> "40 tonnes of food were sent" is supported and no answer)."""
     shown = {(p.hit.chunk.source, p.evidence[i].start): n for p in passages for n, i in p.ids.items()}
-    shown_text = {n: p.evidence[i].text for p in passages for n, i in p.ids.items()}
     ids = [shown[(c.source, c.start)] for c in citations if (c.source, c.start) in shown]
     if not ids:
         return True  # cited sentences the model was not shown cannot be named to it
     best = 0.0
     for n in ids[:2]:
-        p = judge.yes("judge_answers.txt", id=str(n), sentence=shown_text[n], question=question)
+        p = judge.yes("judge_answers.txt", id=str(n))
         judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
         best = max(best, p)
         if best >= settings.judge_answers:
@@ -364,9 +363,9 @@ def _extract(
     Candidates are the sentences the model cited (`pointed`, in order: its pointing is better
     than its wording), then those closest to the question (embedding cosine plus the share of the
     question's content words they contain), each giving the kind of thing the question asks for
-    (a time, a quantity); the model is asked of each whether it answers the question, and the
-    best is quoted if good enough. Quoting the article's own sentence cannot misstate it; the
-    judge decides only whether it answers."""
+    (a time, a quantity) and none a headline; the model is asked of each, by its number, whether
+    it answers the question, and the first good enough is quoted. Quoting the article's own
+    sentence cannot misstate it; the judge decides only whether it answers."""
     asked = content_stems(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
@@ -381,23 +380,20 @@ def _extract(
     scored.sort(key=lambda c: -c[0])
     rank = {c[2]: c for c in scored}
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
-    judged = []
     for _, p, n, i in candidates[: settings.judge_candidates]:
         ev = p.evidence[i]
-        yes = judge.yes("judge_answers.txt", id=str(n), sentence=ev.text, question=question)
+        yes = judge.yes("judge_answers.txt", id=str(n))
         judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
-        judged.append((yes, p, ev))
-    # the best of the candidates, not the first good enough: a neighbour often half-answers
-    yes, p, ev = max(judged, key=lambda j: j[0], default=(0.0, None, None))
-    if p is None or ev is None or yes < settings.judge_extract:
-        return None
-    quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
-    text = f"{_label(p.hit)} reports: “{quote}”"
-    judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
-    chunk = p.hit.chunk
-    # score 1.0: the answer sentence is the quote itself
-    citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date, 1.0)
-    return [AnswerSentence(text, [1], True)], [citation]
+        if yes >= settings.judge_extract:
+            quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
+            text = f"{_label(p.hit)} reports: “{quote}”"
+            judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
+            chunk = p.hit.chunk
+            # score 1.0: the answer sentence is the quote itself
+            citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,
+                                1.0)
+            return [AnswerSentence(text, [1], True)], [citation]
+    return None
 
 
 def _is_title(text: str, hit: Hit) -> bool:

@@ -240,7 +240,7 @@ def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, 
         n, text = line[1 : line.index("]")], line[line.index("] ") + 2 :]
         return f"{text.rstrip('.')} [{n}]."
 
-    gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer the question" in prompt.splitlines()[-1]
+    gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer to the question" in prompt.splitlines()[-1]
                    and "Most of the talks" in judged(prompt) else 0.1)
     result = ask(question, index, embedder, gen, settings)
     assert "Blinken" not in result.answer
@@ -291,3 +291,13 @@ def test_injected_instructions_are_masked_in_the_prompt(embedder, seeds, index_o
 )
 def test_render_text(sentences, expected):
     assert render_text(sentences) == expected
+
+
+def test_a_headline_is_never_quoted_as_the_answer(seed_index, embedder):
+    """A title is the outlet's framing, not a statement it reports, however sure the judge is."""
+    index, settings = seed_index
+    headline = "Blinken Tells Aliyev On A Sunday Call"
+    gen = Scripted("NOT IN SOURCES", yes=lambda prompt: 0.99 if headline in judged(prompt) else 0.1)
+    result = ask("What did Blinken tell Aliyev on the Sunday call?", index, embedder, gen, settings)
+    assert headline not in result.answer
+    assert gen.judged and not any(headline in judged(p) for p in gen.judged)  # not even put to the judge

@@ -17,8 +17,8 @@ from rag.cite import (
     passage_sentences,
     quantities,
     same_speaker,
-    spelled_dates,
     speakers,
+    spelled_dates,
     stem,
 )
 
