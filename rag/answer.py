@@ -32,7 +32,6 @@ from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
-from .question import asks_for, gives
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -98,7 +97,6 @@ def ask(
         completion = generator.complete(messages, forced, settings.max_answer_tokens)
         timings["generate_ms"] = round(timings["generate_ms"] + completion.generate_ms, 1)
     judge = Judge(generator, system, user, notes)  # its judgements go into the notes as they are made
-    kind = asks_for(question)
     counts: dict[str, int] = {}
     drafts = parse_drafts(completion.text)
     sentences, citations, checked = verify(drafts, passages, embedder, settings, show_unsupported, counts,
@@ -106,9 +104,6 @@ def ask(
     notes += checked
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
-    elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
-        notes.insert(0, f"the supported sentences give no {kind}, which the question asks for")
-        sentences, citations = [], []
     elif not _answers(citations, passages, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
@@ -151,7 +146,6 @@ class Judge:
 
     def yes(self, template: str, **values: str) -> float:
         started = time.perf_counter()
-        values = {k: " ".join(v.split()) for k, v in values.items()}
         asked = prompts.fill(prompts.load(template), template, **values).strip()
         p = self.generator.judge([{"role": "system", "content": self.system},
                                   {"role": "user", "content": f"{self.user}\n\n{asked}"}])
@@ -362,18 +356,16 @@ def _extract(
 
     Candidates are the sentences the model cited (`pointed`, in order: its pointing is better
     than its wording), then those closest to the question (embedding cosine plus the share of the
-    question's content words they contain), each giving the kind of thing the question asks for
-    (a time, a quantity) and none a headline; the model is asked of each, by its number, whether
-    it answers the question, and the first good enough is quoted. Quoting the article's own
-    sentence cannot misstate it; the judge decides only whether it answers."""
+    question's content words they contain); the model is asked of each, by its number, whether
+    it states the answer. Quoting the article's own sentence cannot misstate it; the judge
+    decides only whether it answers."""
     asked = content_stems(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
         sims = p.vectors @ question_vec
         for n, i in p.ids.items():
             ev = p.evidence[i]
-            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit)
-                    or not gives(asks_for(question), ev.text, question)):
+            if len(ev.text.split()) < MIN_EXTRACT_WORDS:
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
@@ -394,12 +386,6 @@ def _extract(
                                 1.0)
             return [AnswerSentence(text, [1], True)], [citation]
     return None
-
-
-def _is_title(text: str, hit: Hit) -> bool:
-    """A headline is the outlet's framing, not a statement it reports: never quoted as an answer."""
-    title = " ".join((hit.chunk.title or "").split())
-    return bool(title) and title in " ".join(text.split())
 
 
 def _label(hit: Hit) -> str:

@@ -10,15 +10,12 @@ from rag.cite import (
     counted,
     evidence_speakers,
     listed,
-    miscounted,
     names,
     numbers,
     parse_drafts,
     passage_sentences,
-    quantities,
     same_speaker,
     speakers,
-    spelled_dates,
     stem,
 )
 
@@ -181,61 +178,3 @@ def test_number_words_that_count_what_the_passage_lists():
     claim_vec = np.ones(4, np.float32) / 4
     assert assess("Blinken hosted the two foreign ministers.", claim_vec, 1, text, ev, vecs).missing == ()
     assert assess("Blinken hosted the three foreign ministers.", claim_vec, 1, text, ev, vecs).missing == ("3",)
-
-
-@pytest.mark.parametrize(
-    "claim, evidence, wrong",
-    [
-        # the passage's nine are victims, not volunteers
-        ("Open Hands has 9 volunteers in Tarsa.", "The group's volunteers had found the nine victims in the villages.",
-         ["9"]),
-        ("The stoppage lasted three days.", "It reopened after a three-day strike.", []),  # hyphenated unit
-        ("4,000 union members joined the strike.", "The union said 4,000 of its members had joined.", []),
-        ("23 people died.", "At least 23 victims were found.", []),
-        ("4,000 workers joined.", "The union said 4,000 of its members had joined.", []),  # the same people  # "people" fits whatever is counted
-        ("The bridge cost 62 million crowns.", "It cost 62 million euros.", ["62"]),
-        ("The tariff is 25 percent.", "A 25 percent tariff applies.", []),
-        ("The talks were on April 30.", "Blinken called on April 30, 2023, before talks.", []),  # a date counts nothing
-        ("Nine boats were sent.", "Nine were sent to the villages.", []),  # the passage does not say what
-    ],
-)
-def test_a_number_must_count_what_the_passage_counts(claim, evidence, wrong):
-    assert miscounted(quantities(claim), quantities(evidence)) == wrong
-
-
-def test_a_miscounted_number_is_a_missing_fact():
-    text = "Open Hands coordinator Samuel Okoro said that the group's volunteers had found the nine victims."
-    ev = passage_sentences(1, text, 0)
-    vecs = np.ones((1, 4), np.float32)
-    claim_vec = np.ones(4, np.float32) / 4
-    s = assess("Open Hands has nine volunteers.", claim_vec, 1, text, ev, vecs)
-    assert s.missing == ("9 volunt (the passage counts something else)",)
-    assert not s.plausible(0.0)  # a wrong fact is never put to the judge
-
-
-@pytest.mark.parametrize(
-    "text, spelled",
-    [
-        ("Washington/30.04.23/Turan: Blinken spoke", "30 April 2023"),
-        ("date 2023-05-01 Before Meeting", "1 May 2023"),
-        ("filed 25/12/2024", "25 December 2024"),
-        ("filed 12/25/2024", "25 December 2024"),
-        ("on 03/04/2024", "3 April 2024 4 March 2024"),  # either order: both
-        ("version 1.2.3 and 99.99.99", ""),
-    ],
-)
-def test_numeric_dates_are_spelled_out(text, spelled):
-    assert spelled_dates(text) == spelled
-
-
-@pytest.mark.parametrize(
-    "claim, speaker",
-    [
-        ("Piet Vos, Drenland's economy minister, said the deal sets no deadline.", ["Piet Vos"]),
-        ("The talks, held in Washington, were useful, said Blinken.", ["Blinken"]),
-        ("Yes, Blinken called on the world to respond.", ["Blinken"]),
-    ],
-)
-def test_the_speaker_is_the_name_not_the_clause_or_the_reply(claim, speaker):
-    assert speakers(claim) == speaker
-    assert "Yes" not in names(claim).values()
