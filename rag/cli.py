@@ -23,6 +23,7 @@ from .errors import RagError, UsageError
 if TYPE_CHECKING:
     from .embed import Embedder
     from .generate import Generator
+    from .index import Index
     from .records import FileOutcome
 
 app = typer.Typer(
@@ -64,11 +65,53 @@ def status(message: str) -> Iterator[None]:
         yield
 
 
-def _embedder(settings: Settings) -> Embedder:
-    from .embed import load_embedder
+EmbedUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--embed-url", envvar="RAG_EMBED_URL",
+        help="Embed with an OpenAI-compatible /v1/embeddings server, e.g. http://127.0.0.1:8080/v1 "
+        "(an index built this way keeps using it).",
+    ),
+]
 
-    with status("Loading the embedding model…"):
-        return load_embedder(settings.embedding_model)
+
+class EmbedBackend(str, Enum):
+    auto = "auto"
+    torch = "torch"
+    onnx = "onnx"
+
+
+EmbedBackendOpt = Annotated[
+    EmbedBackend,
+    typer.Option(
+        "--embed-backend",
+        help="Embedding runtime: onnx (int8, faster), torch, or auto (the index's own; onnx for a new index).",
+    ),
+]
+
+
+def _embedder(settings: Settings, fresh: bool = False) -> Embedder:
+    """The embedder an index was built with (or, for a new index, the best one installed)."""
+    from .embed import choose_backend, load_embedder
+    from .models import default_models_dir
+
+    backend, url = choose_backend(settings.index_dir, settings.embed_backend, settings.embed_url, fresh)
+    label = f"the embedding server at {url}" if url else f"the embedding model ({backend})"
+    with status(f"Loading {label}…"):
+        cache = (settings.models_dir or default_models_dir()) / "onnx"
+        return load_embedder(settings.embedding_model, backend, url, cache)
+
+
+def _open_index(settings: Settings) -> tuple[Embedder, Index]:
+    """The embedder and the index it matches; a repaired index says so on stderr."""
+    from .index import open_index
+    from .update import embedding_info
+
+    embedder = _embedder(settings)
+    idx = open_index(settings, embedding_info(embedder))
+    for notice in idx.notices:
+        err.print(f"[yellow]Notice:[/] {notice}", highlight=False)
+    return embedder, idx
 
 
 def _generator(model: str, settings: Settings, llm_url: str | None) -> Generator:
@@ -84,7 +127,11 @@ def _generator(model: str, settings: Settings, llm_url: str | None) -> Generator
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Article files or folders (.txt and .md, folders recursively).", exists=True),
+        typer.Argument(
+            help="Article files or folders (folders recursively): .txt/.md, saved web pages "
+            "(.html/.htm), exports (.jsonl/.json/.csv, one article per record).",
+            exists=True,
+        ),
     ],
     index: IndexOpt = DEFAULT_INDEX_DIR,
     rebuild: Annotated[
@@ -93,6 +140,19 @@ def ingest(
     prune: Annotated[
         bool, typer.Option("--prune", help="Drop indexed files that no longer exist on disk.")
     ] = False,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="Field names of JSONL/JSON/CSV records, e.g. title=headline,date=published_at,"
+            "outlet=source,text=body,id=uuid (default: common names such as title, date, text, body).",
+        ),
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once if another ingest is writing the index, instead of waiting.")
+    ] = False,
+    embed_backend: EmbedBackendOpt = EmbedBackend.auto,
+    embed_url: EmbedUrlOpt = None,
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse files larger than this many bytes.")
     ] = Settings.max_file_bytes,
@@ -101,22 +161,33 @@ def ingest(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add articles to the index (unchanged files are skipped).
+    """Add articles to the index (unchanged files are skipped; every file not ingested is named).
 
     Example: rag ingest seeds/ --index .rag
     """
     from . import render
+    from .formats import parse_fields
     from .update import ingest as run_ingest
 
-    settings = Settings(index_dir=index, max_file_bytes=max_bytes)
+    settings = Settings(
+        index_dir=index, max_file_bytes=max_bytes, embed_backend=embed_backend.value, embed_url=embed_url
+    )
 
     def on_file(outcome: FileOutcome) -> None:
         if verbose or outcome.status in ("failed", "duplicate", "pruned"):
             render.file_outcome(err, outcome)
 
+    def on_wait() -> None:
+        err.print(
+            f"[yellow]Waiting:[/] another `rag ingest` is writing {index}; this one goes on when it "
+            "is done (--no-wait to fail instead)",
+            highlight=False,
+        )
+
     try:
-        embedder = _embedder(settings)
-        with _progress("Embedding") as on_progress:
+        mapping = parse_fields(fields)
+        embedder = _embedder(settings, fresh=rebuild)
+        with _progress("Reading", unit="files") as on_read, _progress("Embedding", unit="chunks") as on_progress:
             report = run_ingest(
                 paths,
                 settings,
@@ -124,13 +195,17 @@ def ingest(
                 base=Path.cwd(),
                 rebuild=rebuild,
                 prune=prune,
+                fields=mapping,
+                wait=not no_wait,
+                on_wait=on_wait,
                 on_file=on_file,
+                on_read=on_read,
                 on_progress=on_progress,
             )
     except RagError as e:
         fail(e)
     if not report.outcomes:
-        fail(RagError(f"no .txt or .md files found in {', '.join(map(str, paths))}"))
+        fail(RagError(f"no files found in {', '.join(map(str, paths))}"))
     if as_json:
         render.print_json(out, render.ingest_json(report))
     else:
@@ -139,15 +214,22 @@ def ingest(
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+def _progress(label: str, unit: str = "") -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (with a rate when `unit` is given, and an
+    ETA); a no-op callback otherwise."""
     if not err.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
+    from rich.text import Text
 
+    class Rate(ProgressColumn):
+        def render(self, task):
+            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else "", style="cyan")
+
+    rate = [Rate()] if unit else []
     with Progress(
-        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), *rate, TimeRemainingColumn(), console=err,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
@@ -163,6 +245,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many passages.")] = 5,
     index: IndexOpt = DEFAULT_INDEX_DIR,
+    embed_url: EmbedUrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the passages that best match QUERY (hybrid: embeddings + BM25).
@@ -170,14 +253,11 @@ def search(
     Example: rag search "checkpoint on the Lachin corridor" --k 3
     """
     from . import render
-    from .index import open_index
     from .retrieve import search as run_search
-    from .update import embedding_info
 
-    settings = Settings(index_dir=index)
+    settings = Settings(index_dir=index, embed_url=embed_url)
     try:
-        embedder = _embedder(settings)
-        idx = open_index(settings, embedding_info(embedder))
+        embedder, idx = _open_index(settings)
         hits = run_search(idx, embedder, query, k, settings)
     except RagError as e:
         fail(e)
@@ -200,6 +280,7 @@ ModelOpt = Annotated[
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain words.")],
     index: IndexOpt = DEFAULT_INDEX_DIR,
+    embed_url: EmbedUrlOpt = None,
     model: ModelOpt = "default",
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=20, help="Passages given to the model.")] = Settings.answer_k,
     as_json: JsonOpt = False,
@@ -215,13 +296,10 @@ def ask(
     """
     from . import render
     from .answer import ask as run_ask
-    from .index import open_index
-    from .update import embedding_info
 
-    settings = Settings(index_dir=index)
+    settings = Settings(index_dir=index, embed_url=embed_url)
     try:
-        embedder = _embedder(settings)
-        idx = open_index(settings, embedding_info(embedder))
+        embedder, idx = _open_index(settings)
         generator = _generator(model, settings, llm_url)
         with _draft(not (no_stream or as_json)) as on_token:
             result = run_ask(question, idx, embedder, generator, settings, k, show_unsupported, on_token)
@@ -245,6 +323,7 @@ def summarize(
         list[str] | None, typer.Option("--source", "-s", help="Summarize only this indexed file (repeatable).")
     ] = None,
     index: IndexOpt = DEFAULT_INDEX_DIR,
+    embed_url: EmbedUrlOpt = None,
     model: ModelOpt = "default",
     as_json: JsonOpt = False,
     fmt: Annotated[Format, typer.Option("--format", help="text (colored on a terminal) or md (Markdown).")] = Format.text,
@@ -256,14 +335,11 @@ def summarize(
     Example: rag summarize --topic "Lachin checkpoint"
     """
     from . import render
-    from .index import open_index
     from .summarize import summarize as run_summarize
-    from .update import embedding_info
 
-    settings = Settings(index_dir=index)
+    settings = Settings(index_dir=index, embed_url=embed_url)
     try:
-        embedder = _embedder(settings)
-        idx = open_index(settings, embedding_info(embedder))
+        embedder, idx = _open_index(settings)
         generator = _generator(model, settings, llm_url)
         with _progress("Writing") as on_step:
             result = run_summarize(idx, embedder, generator, settings, topic, source, on_step)

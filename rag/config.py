@@ -32,6 +32,8 @@ class ChunkerSettings:
 class Settings:
     index_dir: Path = DEFAULT_INDEX_DIR  # where `rag ingest` writes and every command reads
     embedding_model: str = "all-minilm-l6-v2"  # name in models.txt
+    embed_backend: str = "auto"  # torch | onnx | auto (the index's own; ONNX for a new index when installed)
+    embed_url: str | None = None  # an OpenAI-compatible /v1/embeddings server instead of a local model
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
     max_file_bytes: int = 10_000_000  # larger files are refused (news articles are a few KB)
     embed_batch_size: int = 32  # sentences per forward pass; 32 was fastest on 2 cores

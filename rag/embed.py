@@ -1,4 +1,8 @@
-"""Embedder protocol and the sentence-transformers implementation (imported lazily).
+"""Embedder protocol, the sentence-transformers implementation, and the choice of backend.
+
+Three backends give an index its vectors: `torch` (sentence-transformers), `onnx` (the same model
+on ONNX Runtime, int8; `embed_onnx`) and `remote` (an OpenAI-compatible server; `embed_remote`).
+An index records its backend, and later commands use the same one, so vectors never mix.
 
 The hub libraries are forced offline before sentence-transformers is imported, so a missing
 file is an immediate, clear error, never a network wait.
@@ -7,18 +11,22 @@ file is an immediate, clear error, never a network wait.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelNotFound
-from .models import ModelSpec, embedding_model_dir, find_model, load_catalogue
+from .errors import ModelNotFound, RagError
+from .models import ModelSpec, default_models_dir, embedding_model_dir, find_model, load_catalogue
+
+BACKENDS = ("auto", "torch", "onnx")
 
 
 class Embedder(Protocol):
     name: str
+    backend: str  # "torch", "onnx" or "remote"
     dim: int
     max_tokens: int  # longest input, in word pieces, that the model sees without truncation
 
@@ -45,6 +53,8 @@ def _offline() -> None:
 
 
 class SentenceTransformerEmbedder:
+    backend = "torch"
+
     def __init__(self, spec: ModelSpec) -> None:
         self.name = spec.name
         self.path = embedding_model_dir(spec)
@@ -98,6 +108,44 @@ def _fingerprint_dir(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load_embedder(name: str) -> SentenceTransformerEmbedder:
-    """The embedding model called `name` (or the catalogue's "embedding" role) in models.txt."""
-    return SentenceTransformerEmbedder(find_model(name, load_catalogue()))
+def load_embedder(
+    name: str, backend: str = "torch", url: str | None = None, cache_dir: Path | None = None
+) -> Embedder:
+    """The embedding model called `name` (or the catalogue's "embedding" role) in models.txt, on
+    `backend`; with `url`, a server's model instead (the local one still sizes the chunks)."""
+    spec = find_model(name, load_catalogue())
+    if url:
+        from .embed_remote import RemoteEmbedder
+
+        return RemoteEmbedder(url, embedding_model_dir(spec))
+    if backend == "onnx":
+        from .embed_onnx import OnnxEmbedder
+
+        path = embedding_model_dir(spec)
+        cache = cache_dir or default_models_dir() / "onnx"
+        return OnnxEmbedder(spec.name, path, cache, _fingerprint_dir(path))
+    if backend != "torch":
+        raise ModelNotFound(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return SentenceTransformerEmbedder(spec)
+
+
+def choose_backend(index_dir: Path, backend: str, url: str | None, fresh: bool) -> tuple[str, str | None]:
+    """(backend, url) for a command on `index_dir`.
+
+    An explicit choice wins. Otherwise an existing index keeps the backend (and server) it was
+    built with, and a new one gets ONNX when ONNX Runtime is installed, else torch.
+    """
+    from .index import read_manifest
+
+    if url or backend != "auto":
+        return ("remote" if url else backend), url
+    built: dict[str, object] = {}
+    if not fresh:
+        try:
+            built = read_manifest(index_dir).embedding
+        except RagError:
+            pass  # no index yet, or a broken one: opening it says so
+    if built:
+        kind = str(built.get("backend") or "torch")
+        return kind, (str(built["url"]) if kind == "remote" and built.get("url") else None)
+    return ("onnx" if importlib.util.find_spec("onnxruntime") else "torch"), None

@@ -17,7 +17,7 @@ class IndexNotFound(RagError):
 class CorruptIndex(RagError):
     def __init__(self, path: object, why: str) -> None:
         super().__init__(
-            f"the index at {path} is unreadable ({why}); rebuild it with `rag ingest PATH --rebuild`"
+            f"the index at {path} is unreadable: {why}; re-ingest with `rag ingest PATH --rebuild`"
         )
 
 
@@ -32,7 +32,9 @@ class IndexMismatch(RagError):
 
 class IndexLocked(RagError):
     def __init__(self, path: object) -> None:
-        super().__init__(f"another `rag ingest` is writing {path}; wait for it to finish")
+        super().__init__(
+            f"another `rag ingest` is writing {path}; run again without --no-wait to wait for it"
+        )
 
 
 class ModelNotFound(RagError):

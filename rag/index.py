@@ -4,8 +4,9 @@ Layout of an index directory:
 
     manifest.json        format version, embedding model + fingerprint, chunker, current generation
     gen-000007/          one complete, immutable generation
-        chunks.sqlite    files, chunks (text, offsets, header fields, vector) and chunks_fts (BM25)
-        vectors.faiss    FAISS index; vector i is chunk id i
+        chunks.sqlite    files, chunks (text, offsets, header fields, vector), chunks_fts (BM25),
+                         and texts: the article text extracted from web pages and export records
+        vectors.faiss    FAISS index; vector i is chunk id i (rebuilt from the chunk table if damaged)
     .lock                held by a writer
 
 A write builds a whole new generation in `gen-N.tmp/`, fsyncs it, renames it to `gen-N/`, then
@@ -20,6 +21,7 @@ import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ class Snapshot:
     files: dict[str, FileRecord] = field(default_factory=dict)
     chunks: list[Chunk] = field(default_factory=list)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    texts: dict[str, str] = field(default_factory=dict)  # source -> extracted text (derived articles)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,13 @@ def check_compatible(
 ) -> None:
     """Refuse an index built with another embedding model or chunker (it would mis-rank silently)."""
     built = manifest.embedding
+    was, now = built.get("backend") or "torch", embedding.get("backend") or "torch"
+    if was != now and built.get("name") == embedding["name"]:
+        raise IndexMismatch(
+            index_dir,
+            f"the {was} embedding backend, not {now} (use --embed-backend {was}, or --embed-url)"
+            if was != "remote" else f"embeddings from {built.get('url')}, not the {now} backend (pass --embed-url)",
+        )
     if (built.get("name"), built.get("fingerprint")) != (embedding["name"], embedding["fingerprint"]):
         raise IndexMismatch(
             index_dir,
@@ -103,29 +113,64 @@ def check_compatible(
 
 
 class Index:
-    """A read-only view of the current generation, for search."""
+    """A read-only view of the current generation, for search.
+
+    A damaged `vectors.faiss` is rebuilt from the vectors kept in the chunk table (and written back
+    when no ingest holds the lock); `notices` says so. A damaged chunk table cannot be rebuilt.
+    """
 
     def __init__(self, index_dir: Path, manifest: Manifest, settings: Settings) -> None:
+        import faiss
+
         self.dir = index_dir
         self.manifest = manifest
+        self.notices: list[str] = []
         gen = index_dir / manifest.generation
         try:
-            import faiss
-
-            self.faiss = faiss.read_index(str(gen / "vectors.faiss"))
-            if manifest.index_type == "hnsw":
-                faiss.downcast_index(self.faiss).hnsw.efSearch = settings.hnsw_ef_search  # type: ignore[attr-defined]
             self.db = sqlite3.connect(f"file:{gen / 'chunks.sqlite'}?mode=ro", uri=True)
             count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        except (RuntimeError, sqlite3.Error) as e:
-            raise CorruptIndex(index_dir, f"{manifest.generation}: {e}") from None
-        if not (count == self.faiss.ntotal == manifest.chunks):
-            raise CorruptIndex(
-                index_dir,
-                f"{count} chunks, {self.faiss.ntotal} vectors, manifest says {manifest.chunks}",
-            )
-        if self.faiss.d != manifest.embedding.get("dim"):
-            raise CorruptIndex(index_dir, f"vectors have {self.faiss.d} dimensions")
+            self.db.execute("SELECT count(*) FROM chunks_fts").fetchone()
+        except sqlite3.Error:
+            raise CorruptIndex(index_dir, f"its chunk table ({manifest.generation}/chunks.sqlite) is damaged") from None
+        if count != manifest.chunks:
+            raise CorruptIndex(index_dir, f"its chunk table holds {count} chunks, the manifest says {manifest.chunks}")
+        dim = int(manifest.embedding.get("dim") or 0)
+        try:
+            self.faiss = faiss.read_index(str(gen / "vectors.faiss"))
+            intact = self.faiss.ntotal == count and self.faiss.d == dim
+        except RuntimeError:
+            intact = False
+        if not intact:
+            self.faiss = self._rebuild_vectors(gen, dim, settings)
+        if manifest.index_type == "hnsw":
+            faiss.downcast_index(self.faiss).hnsw.efSearch = settings.hnsw_ef_search  # type: ignore[attr-defined]
+
+    def _rebuild_vectors(self, gen: Path, dim: int, settings: Settings) -> Any:
+        """The FAISS index again, from the chunk table's copy of every vector."""
+        import faiss
+
+        try:
+            blobs = [r[0] for r in self.db.execute("SELECT vector FROM chunks ORDER BY id")]
+            vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim)
+        except (sqlite3.Error, ValueError):
+            raise CorruptIndex(self.dir, "its vectors and its chunk table are damaged") from None
+        path = gen / "vectors.faiss"
+        tmp = gen / f".vectors.faiss.{os.getpid()}.tmp"
+        _write_faiss(tmp, vectors, dim, self.manifest.index_type, settings)
+        index = faiss.read_index(str(tmp))
+        try:
+            with WriteLock(self.dir, wait=False):
+                os.replace(tmp, path)
+                _fsync_dir(gen)
+            where = "rebuilt it"
+        except (IndexLocked, OSError):  # an ingest is writing, or a read-only index: use it in memory
+            tmp.unlink(missing_ok=True)
+            where = "rebuilt it in memory for this command"
+        self.notices.append(
+            f"{self.manifest.generation}/vectors.faiss was damaged; {where} from the chunk table "
+            f"({len(vectors)} vectors)"
+        )
+        return index
 
     def __len__(self) -> int:
         return int(self.faiss.ntotal)
@@ -178,6 +223,17 @@ class Index:
         ).fetchall()
         return [FileRecord(*r) for r in rows]
 
+    def text_of(self, source: str) -> str | None:
+        """The article text extracted from a web page or export record (None for a text file)."""
+        if not self._has_texts():
+            return None
+        row = self.db.execute("SELECT text FROM texts WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def _has_texts(self) -> bool:
+        """Indexes written before web pages and exports were read have no `texts` table."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'texts'").fetchone() is not None
+
     def snapshot(self) -> Snapshot:
         """Everything, vectors included, for an incremental rewrite."""
         rows = self.db.execute(
@@ -189,6 +245,7 @@ class Index:
             files={f.source: f for f in self.files()},
             chunks=[Chunk(*r[:7]) for r in rows],
             vectors=vectors.copy(),
+            texts=dict(self.db.execute("SELECT source, text FROM texts")) if self._has_texts() else {},
         )
 
     def close(self) -> None:
@@ -254,6 +311,7 @@ def _write_sqlite(path: Path, snap: Snapshot) -> None:
             CREATE TABLE chunks (id INTEGER PRIMARY KEY, source TEXT, start INTEGER, end INTEGER,
                                  text TEXT, title TEXT, date TEXT, outlet TEXT, vector BLOB);
             CREATE INDEX chunks_source ON chunks(source);
+            CREATE TABLE texts (source TEXT PRIMARY KEY, text TEXT);
             CREATE VIRTUAL TABLE chunks_fts USING fts5(
                 text, content='chunks', content_rowid='id',
                 tokenize='porter unicode61 remove_diacritics 2');
@@ -273,6 +331,7 @@ def _write_sqlite(path: Path, snap: Snapshot) -> None:
                 for i, (c, v) in enumerate(zip(snap.chunks, snap.vectors))
             ),
         )
+        db.executemany("INSERT INTO texts VALUES (?,?)", sorted(snap.texts.items()))
         db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
         db.commit()
     finally:
@@ -331,21 +390,33 @@ def _remove_stale_generations(index_dir: Path, keep: str) -> None:
 
 
 class WriteLock:
-    """An exclusive lock on the index directory for the whole of an ingest."""
+    """An exclusive lock on the index directory for the whole of an ingest.
 
-    def __init__(self, index_dir: Path, timeout: float = 0.0) -> None:
+    Held by another process: with `wait`, call `on_wait` once and block until it is free;
+    without, raise IndexLocked at once.
+    """
+
+    def __init__(
+        self, index_dir: Path, wait: bool = False, on_wait: Callable[[], None] | None = None
+    ) -> None:
         from filelock import FileLock, Timeout
 
         index_dir.mkdir(parents=True, exist_ok=True)
         self._timeout_error = Timeout
-        self._lock = FileLock(str(index_dir / ".lock"), timeout=timeout)
+        self._lock = FileLock(str(index_dir / ".lock"), timeout=0)
         self._dir = index_dir
+        self._wait = wait
+        self._on_wait = on_wait
 
     def __enter__(self) -> WriteLock:
         try:
             self._lock.acquire()
         except self._timeout_error:
-            raise IndexLocked(self._dir) from None
+            if not self._wait:
+                raise IndexLocked(self._dir) from None
+            if self._on_wait:
+                self._on_wait()
+            self._lock.acquire(timeout=-1)
         return self
 
     def __exit__(self, *exc: object) -> None:

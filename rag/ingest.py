@@ -1,7 +1,8 @@
 """Files -> Documents: find article files, decode them, read their header, drop page chrome.
 
-Every failure is a `BadInput` naming what is wrong with that one file, so the caller can report it
-and carry on with the rest.
+Plain text (.txt, .md) is read here; web pages and exports are handed to `formats`. Every failure
+is a `BadInput` naming what is wrong with that one file, so the caller can report it and carry on
+with the rest; a file of a type rag does not read is such a failure too, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -14,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BadInput
+from .formats import HTML_SUFFIXES, RECORD_SUFFIXES, Problem, html_document, iso_date, record_documents
 from .records import Document
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + RECORD_SUFFIXES
+# Byte-order marks, longest first: UTF-32 LE's starts with UTF-16 LE's.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
 
 # Lines that scraped news pages append after the article. Matched whole-line, case-insensitively,
 # with trailing punctuation ignored. Only ever removed from the *tail* of a file (see drop_chrome).
@@ -47,7 +55,6 @@ _SLASH_DATELINE = re.compile(
 _PAREN_DATELINE = re.compile(
     r"^\s*[A-Z][A-Za-z0-9 .,'-]{1,60}\(([A-Z][A-Za-z .&'-]{1,30})\)\s*[-–—]", re.MULTILINE
 )
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,8 @@ def discover(paths: Iterable[Path], base: Path) -> Iterator[InputFile]:
 
     `source` is the path relative to `base` (the current directory) when the file lies under it,
     else relative to the argument's parent folder, so `rag ingest seeds` names files `seeds/x.txt`.
-    Hidden files and folders (".git", ".rag") are skipped; only .txt and .md files are read.
+    Hidden files and folders (".git", ".rag", ".DS_Store") are not articles and are passed over;
+    every other file is yielded, whatever its type, so the caller can report what it cannot read.
     """
     base = base.resolve()
     for given in paths:
@@ -72,7 +80,7 @@ def discover(paths: Iterable[Path], base: Path) -> Iterator[InputFile]:
             for folder, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
-                    if not name.startswith(".") and name.lower().endswith(SUFFIXES):
+                    if not name.startswith("."):
                         found.append(Path(folder) / name)
             for path in sorted(found):
                 yield InputFile(path, path.relative_to(anchor).as_posix())
@@ -80,15 +88,52 @@ def discover(paths: Iterable[Path], base: Path) -> Iterator[InputFile]:
             yield InputFile(root, root.relative_to(anchor).as_posix())
 
 
-def read_document(item: InputFile, max_bytes: int) -> Document:
-    """Read, validate and decode one file, then parse its header. Raises BadInput."""
+def read_articles(
+    item: InputFile, max_bytes: int, fields: dict[str, str] | None = None
+) -> tuple[list[Document], list[Problem]]:
+    """The articles in one file: one for a text file or web page, one per record of an export.
+
+    Raises BadInput when the whole file is unusable; a bad record of an export is a Problem.
+    """
+    suffix = item.path.suffix.lower()
+    if suffix not in SUFFIXES:
+        kind = f"{suffix} files are" if suffix else "a file without a suffix is"
+        raise BadInput(f"unsupported file type: {kind} not read (rag reads {', '.join(SUFFIXES)})")
     data = _read_bytes(item.path, max_bytes)
-    if b"\x00" in data:
-        raise BadInput("binary file (contains NUL bytes), not an article")
-    text, encoding = decode(data)
+    if suffix in HTML_SUFFIXES:
+        if not data.strip():
+            raise BadInput("empty file")
+        # trafilatura decodes bytes by the page's own charset; only a page with a BOM is decoded here
+        page = decode(data)[0].encode("utf-8") if _bom(data) else _not_binary(data)
+        return [html_document(item.source, item.path, page)], []
+    text, encoding = _decode_text(data)
+    if suffix in RECORD_SUFFIXES:
+        return record_documents(item.source, item.path, text, fields or {})
+    return [parse_document(item, text, hashlib.sha256(data).hexdigest(), encoding)], []
+
+
+def read_document(item: InputFile, max_bytes: int) -> Document:
+    """Read, validate and decode one text file, then parse its header. Raises BadInput."""
+    data = _read_bytes(item.path, max_bytes)
+    text, encoding = _decode_text(data)
+    return parse_document(item, text, hashlib.sha256(data).hexdigest(), encoding)
+
+
+def _decode_text(data: bytes) -> tuple[str, str]:
+    text, encoding = decode(data if _bom(data) else _not_binary(data))
     if not text.strip():
         raise BadInput("empty file" if not text else "file holds only whitespace")
-    return parse_document(item, text, hashlib.sha256(data).hexdigest(), encoding)
+    return text, encoding
+
+
+def _bom(data: bytes) -> str | None:
+    return next((name for bom, name in _BOMS if data.startswith(bom)), None)
+
+
+def _not_binary(data: bytes) -> bytes:
+    if b"\x00" in data:
+        raise BadInput("binary file (contains NUL bytes), not an article")
+    return data
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -108,10 +153,14 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 first (BOM tolerated); else the legacy encoding charset-normalizer detects."""
+    """By the byte-order mark if there is one (UTF-8/16/32, as Windows tools write); else UTF-8;
+    else the legacy encoding charset-normalizer detects."""
+    if bom := _bom(data):
+        try:
+            return data.decode(bom), bom
+        except UnicodeDecodeError:
+            raise BadInput(f"starts with a {bom} byte-order mark but is not valid {bom}") from None
     try:
-        if data.startswith(b"\xef\xbb\xbf"):
-            return data.decode("utf-8-sig"), "utf-8-sig"
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
@@ -156,7 +205,7 @@ def parse_document(item: InputFile, text: str, sha256: str, encoding: str) -> Do
 
     first_line = text[start:].split("\n", 1)[0].strip()
     title = meta.get("title") or _clip(first_line, 200) or None
-    date = _iso_date(meta.get("date", ""))
+    date = iso_date(meta.get("date"))
     outlet = meta.get("outlet") or meta.get("publisher") or meta.get("source")
     head = text[start : min(end, start + 2000)]
     if m := _SLASH_DATELINE.search(head):
@@ -182,20 +231,25 @@ def parse_document(item: InputFile, text: str, sha256: str, encoding: str) -> Do
 
 
 def _header_lines(text: str, meta: dict[str, str]) -> int:
-    """Consume leading `Title: ...` / `Date: ...` / `Outlet: ...` lines; return where the body starts."""
+    """Consume leading `Title: ...` / `Date: ...` / `Outlet: ...` lines; return where the body starts.
+
+    A headline followed by such lines ("Headline / Date: ... / Outlet: ...") gives its metadata
+    too; the lines then stay in the body, which starts at the headline.
+    """
     pos = 0
-    for line in text.splitlines(keepends=True):
+    lines = text.splitlines(keepends=True)
+    for line in lines:
         h = _HEADER_LINE.match(line.strip())
         if not h:
             break
         meta.setdefault(h.group(1).lower(), h.group(2))
         pos += len(line)
+    if pos == 0:
+        for line in lines[1:6]:
+            if not (h := _HEADER_LINE.match(line.strip())):
+                break
+            meta.setdefault(h.group(1).lower(), h.group(2))
     return pos
-
-
-def _iso_date(value: str) -> str | None:
-    m = _ISO_DATE.search(value)
-    return m.group(0) if m else None
 
 
 def _clip(s: str, n: int) -> str:

@@ -15,9 +15,9 @@ class Document:
     `date ...` marker and without trailing page chrome ("Follow us on social networks").
     """
 
-    source: str  # stable, human-readable key, e.g. "seeds/000_5b9d.txt"
+    source: str  # stable, human-readable key, e.g. "seeds/000_5b9d.txt" or "exports/a.jsonl#id-7"
     path: Path  # absolute path it was read from
-    text: str  # the whole decoded file
+    text: str  # the whole decoded file, or the article text extracted from it (`derived`)
     sha256: str  # of the raw bytes: the incremental-ingest key
     encoding: str  # "utf-8", or the legacy encoding it was decoded with
     body_start: int
@@ -25,6 +25,7 @@ class Document:
     title: str | None = None
     date: str | None = None  # ISO yyyy-mm-dd when it could be parsed
     outlet: str | None = None
+    derived: bool = False  # text extracted from a web page or an export record: the index stores it
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def print_json(console: Console, data: Any) -> None:
 def file_outcome(console: Console, outcome: FileOutcome) -> None:
     style = STATUS_STYLE.get(outcome.status, "")
     detail = f": {escape(outcome.detail)}" if outcome.detail else ""
-    console.print(f"[{style}]{outcome.status:>9}[/] {escape(outcome.source)}{detail}", highlight=False)
+    console.print(f"[{style}]{outcome.status:>9}[/] {escape(outcome.source)}{detail}", highlight=False, soft_wrap=True)
 
 
 def ingest_summary(console: Console, report: IngestReport) -> None:

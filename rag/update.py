@@ -1,8 +1,9 @@
 """`rag ingest`: bring the index up to date with a set of files, incrementally.
 
-Files are keyed by content hash: unchanged files are skipped, changed ones replaced, identical
-content under a second name is recorded once as a duplicate. A file that fails keeps whatever
-version the index already had. The new index is committed atomically at the end.
+Articles (a file, or a record of an export) are keyed by content hash: unchanged ones are skipped,
+changed ones replaced, identical content under a second name is recorded once as a duplicate. A
+file that fails keeps whatever version the index already had; a record no longer in its export is
+removed. The new index is committed atomically at the end.
 """
 
 from __future__ import annotations
@@ -18,14 +19,21 @@ from .config import Settings
 from .embed import Embedder
 from .errors import BadInput, IndexNotFound
 from .index import FileRecord, Snapshot, WriteLock, open_index, write_index
-from .ingest import discover, read_document
+from .ingest import discover, read_articles
 from .records import Chunk, Document, FileOutcome, IngestReport
 
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+Progress = Callable[[int, int], None]  # (done so far, total): files read, or chunks embedded
 
 
 def embedding_info(embedder: Embedder) -> dict[str, object]:
-    return {"name": embedder.name, "fingerprint": embedder.fingerprint(), "dim": embedder.dim}
+    """What the manifest records of the embedder, and what a later command must match."""
+    info: dict[str, object] = {
+        "name": embedder.name, "fingerprint": embedder.fingerprint(), "dim": embedder.dim,
+        "backend": embedder.backend,
+    }
+    if url := getattr(embedder, "url", None):
+        info["url"] = url
+    return info
 
 
 def ingest(
@@ -35,10 +43,18 @@ def ingest(
     base: Path,
     rebuild: bool = False,
     prune: bool = False,
+    fields: dict[str, str] | None = None,
+    wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
+    on_read: Progress | None = None,
     on_progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest `paths` into `settings.index_dir`; see the module docstring for the rules."""
+    """Ingest `paths` into `settings.index_dir`; see the module docstring for the rules.
+
+    With `wait`, a second ingest into the same index waits for the first (after `on_wait`) and
+    then applies its files on top of the first's result; without, it fails at once.
+    """
     started = time.perf_counter()
     report = IngestReport()
     info = embedding_info(embedder)
@@ -48,7 +64,8 @@ def ingest(
         if on_file:
             on_file(outcome)
 
-    with WriteLock(settings.index_dir):
+    items = list(discover(paths, base))
+    with WriteLock(settings.index_dir, wait=wait, on_wait=on_wait):
         old = Snapshot()
         if not rebuild:
             try:
@@ -58,63 +75,99 @@ def ingest(
             else:
                 old = index.snapshot()
                 index.close()
-        files = dict(old.files)
-        by_hash = {f.sha256: f.source for f in files.values() if f.duplicate_of is None}
-        new_chunks: dict[str, list[Chunk]] = {}
-        replaced: set[str] = set()
+        state = _State(old)
         seen: set[str] = set()
-        for item in discover(paths, base):
+        for done, item in enumerate(items, 1):
+            if on_read:
+                on_read(done, len(items))
             if item.source in seen:
                 continue
             seen.add(item.source)
             try:
-                doc = read_document(item, settings.max_file_bytes)
+                docs, problems = read_articles(item, settings.max_file_bytes, fields)
             except BadInput as e:
                 record(FileOutcome(item.source, "failed", str(e)))
                 continue
-            previous = files.get(item.source)
-            if previous and previous.sha256 == doc.sha256:
-                record(FileOutcome(item.source, "skipped", "unchanged", previous.chunks))
-                continue
-            if previous:
-                replaced.add(item.source)
-                if by_hash.get(previous.sha256) == item.source:
-                    del by_hash[previous.sha256]
-            original = by_hash.get(doc.sha256)
-            if original and original != item.source:
-                files[item.source] = _file_record(doc, 0, duplicate_of=original)
-                new_chunks[item.source] = []
-                record(FileOutcome(item.source, "duplicate", f"same content as {original}"))
-                continue
-            chunks = chunk_document(doc, settings.chunker, embedder.count_tokens)
-            files[item.source] = _file_record(doc, len(chunks))
-            by_hash[doc.sha256] = item.source
-            new_chunks[item.source] = chunks
-            detail = "" if doc.encoding.startswith("utf-8") else f"decoded as {doc.encoding}"
-            record(FileOutcome(item.source, "updated" if previous else "added", detail, len(chunks)))
+            for problem in problems:
+                record(FileOutcome(problem.where, "failed", problem.reason))
+            for doc in docs:
+                seen.add(doc.source)
+                record(state.add(doc, settings, embedder))
+            if docs and docs[0].source != item.source:  # an export: records gone from it go too
+                for source in sorted(state.files):
+                    if source.startswith(item.source + "#") and source not in seen:
+                        record(state.remove(source, "no longer in the file"))
 
         if prune:
-            for source, rec in sorted(files.items()):
+            for source, rec in sorted(state.files.items()):
                 if source not in seen and not Path(rec.path).exists():
-                    del files[source]
-                    replaced.add(source)
-                    record(FileOutcome(source, "pruned", "file no longer exists"))
+                    record(state.remove(source, "file no longer exists"))
 
-        pending = [c for cs in new_chunks.values() for c in cs]
+        pending = [c for cs in state.new_chunks.values() for c in cs]
         vectors = _embed(embedder, [c.text for c in pending], settings.embed_batch_size, on_progress)
-        keep = [i for i, c in enumerate(old.chunks) if c.source not in replaced and c.source not in new_chunks]
+        gone = state.replaced | state.new_chunks.keys()
+        keep = [i for i, c in enumerate(old.chunks) if c.source not in gone]
         snapshot = Snapshot(
-            files=files,
+            files=state.files,
             chunks=[old.chunks[i] for i in keep] + pending,
             vectors=np.concatenate([old.vectors[keep].reshape(-1, embedder.dim), vectors]),
+            texts=state.texts,
         )
-        changed = bool(pending) or bool(replaced) or len(files) != len(old.files) or rebuild
+        changed = bool(pending) or bool(state.replaced) or len(state.files) != len(old.files) or rebuild
         if changed or not (settings.index_dir / "manifest.json").exists():
             write_index(settings, snapshot, info)
         report.total_chunks = len(snapshot.chunks)
         report.embedded_chunks = len(pending)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _State:
+    """The files of the index being built, edited one article at a time."""
+
+    def __init__(self, old: Snapshot) -> None:
+        self.files = dict(old.files)
+        self.texts = dict(old.texts)
+        self.by_hash = {f.sha256: f.source for f in self.files.values() if f.duplicate_of is None}
+        self.new_chunks: dict[str, list[Chunk]] = {}
+        self.replaced: set[str] = set()
+
+    def add(self, doc: Document, settings: Settings, embedder: Embedder) -> FileOutcome:
+        previous = self.files.get(doc.source)
+        if previous and previous.sha256 == doc.sha256:
+            return FileOutcome(doc.source, "skipped", "unchanged", previous.chunks)
+        if previous:
+            self.replaced.add(doc.source)
+            self.texts.pop(doc.source, None)
+            if self.by_hash.get(previous.sha256) == doc.source:
+                del self.by_hash[previous.sha256]
+        original = self.by_hash.get(doc.sha256)
+        if original and original != doc.source:
+            self.files[doc.source] = _file_record(doc, 0, duplicate_of=original)
+            self.new_chunks[doc.source] = []
+            return FileOutcome(doc.source, "duplicate", f"same content as {original}")
+        chunks = chunk_document(doc, settings.chunker, embedder.count_tokens)
+        self.files[doc.source] = _file_record(doc, len(chunks))
+        self.by_hash[doc.sha256] = doc.source
+        self.new_chunks[doc.source] = chunks
+        if doc.derived:
+            self.texts[doc.source] = doc.text
+        return FileOutcome(doc.source, "updated" if previous else "added", _detail(doc), len(chunks))
+
+    def remove(self, source: str, why: str) -> FileOutcome:
+        del self.files[source]
+        self.texts.pop(source, None)
+        self.new_chunks.pop(source, None)
+        self.replaced.add(source)
+        return FileOutcome(source, "pruned", why)
+
+
+def _detail(doc: Document) -> str:
+    if doc.encoding == "html":
+        return f"article text extracted from the page ({len(doc.text):,} characters)"
+    if doc.derived or doc.encoding.startswith("utf-8"):
+        return ""
+    return f"decoded as {doc.encoding}"
 
 
 def _file_record(doc: Document, chunks: int, duplicate_of: str | None = None) -> FileRecord:

@@ -28,7 +28,7 @@ def embedder():
 @pytest.fixture
 def shared_embedder(embedder, monkeypatch: pytest.MonkeyPatch):
     """Make the CLI reuse the session's (real) embedder instead of loading it per command."""
-    monkeypatch.setattr("rag.embed.load_embedder", lambda name: embedder)
+    monkeypatch.setattr("rag.embed.load_embedder", lambda name, *a, **kw: embedder)
     return embedder
 
 

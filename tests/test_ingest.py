@@ -114,13 +114,14 @@ def test_unreadable_file(tmp_path):
         read(tmp_path / "dangling.txt")
 
 
-def test_discover_recurses_sorted_and_skips_hidden(tmp_path):
+def test_discover_recurses_sorted_and_skips_only_hidden(tmp_path):
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)
     (corpus / ".git").mkdir()
     for rel in ("b.txt", "a.md", "sub/c.TXT", "notes.pdf", ".hidden.txt", ".git/x.txt"):
         (corpus / rel).write_text("x")
     found = [f.source for f in discover([corpus], tmp_path)]
-    assert found == ["corpus/a.md", "corpus/b.txt", "corpus/sub/c.TXT"]
+    # every visible file is yielded, so one that cannot be read is reported, not skipped in silence
+    assert found == ["corpus/a.md", "corpus/b.txt", "corpus/notes.pdf", "corpus/sub/c.TXT"]
     # outside the base folder, sources are relative to the argument's parent
     assert [f.source for f in discover([corpus / "b.txt"], Path("/nonexistent-base"))] == ["b.txt"]

@@ -1,0 +1,77 @@
+"""Embeddings from an OpenAI-compatible server (`--embed-url http://HOST:PORT/v1`).
+
+llama.cpp's server, vLLM and text-embeddings-inference all answer `POST /v1/embeddings`. The
+server's model name and vector size become the index's embedding model, so an index can never
+mix its vectors with another model's. Chunks are still sized with the local model's tokenizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import RagError
+
+
+class RemoteEmbedder:
+    backend = "remote"
+
+    def __init__(self, url: str, tokenizer_dir: Path, model: str | None = None, timeout: float = 120.0) -> None:
+        from tokenizers import Tokenizer
+
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
+        self.tokenizer.no_truncation()
+        self.max_tokens = 254  # the chunker's limit; the server truncates at its own
+        probe = self._post(["dimension probe"], model)
+        self.name = f"remote:{probe['model']}"
+        self.served_model = probe["model"]
+        self.dim = len(probe["vectors"][0])
+
+    def fingerprint(self) -> str:
+        """The served model and its vector size: all a client can know about the weights."""
+        return hashlib.sha256(f"{self.served_model}\n{self.dim}".encode()).hexdigest()[:16]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        parts = [np.zeros((0, self.dim), dtype=np.float32)]
+        for i in range(0, len(texts), batch_size * 2):
+            vectors = np.asarray(self._post(texts[i : i + batch_size * 2], self.served_model)["vectors"], dtype=np.float32)
+            if vectors.shape[1:] != (self.dim,):
+                raise RagError(f"the embedding server at {self.url} changed its vector size to {vectors.shape[1:]}")
+            parts.append(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def _post(self, texts: list[str], model: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"input": texts, "encoding_format": "float"}
+        if model:
+            body["model"] = model
+        request = urllib.request.Request(
+            f"{self.url}/embeddings", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                reply = json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise RagError(f"the embedding server at {self.url} answered HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise RagError(f"cannot reach the embedding server at {self.url} ({getattr(e, 'reason', e)})") from None
+        except ValueError:
+            raise RagError(f"the embedding server at {self.url} did not answer with JSON") from None
+        try:
+            data = sorted(reply["data"], key=lambda d: d.get("index", 0))
+            vectors = [d["embedding"] for d in data]
+        except (KeyError, TypeError):
+            raise RagError(f"the embedding server at {self.url} answered without `data[].embedding`") from None
+        if len(vectors) != len(texts) or not vectors or not vectors[0]:
+            raise RagError(f"the embedding server at {self.url} returned {len(vectors)} vectors for {len(texts)} texts")
+        return {"model": str(reply.get("model") or model or "unknown"), "vectors": vectors}
