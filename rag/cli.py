@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -21,6 +22,8 @@ from .config import DEFAULT_INDEX_DIR, Settings
 from .errors import RagError, UsageError
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from .embed import Embedder
     from .generate import Generator
     from .index import Index
@@ -187,7 +190,7 @@ def ingest(
     try:
         mapping = parse_fields(fields)
         embedder = _embedder(settings, fresh=rebuild)
-        with _progress("Reading", unit="files") as on_read, _progress("Embedding", unit="chunks") as on_progress:
+        with _bars(("Reading", "files"), ("Embedding", "chunks")) as (on_read, on_progress):
             report = run_ingest(
                 paths,
                 settings,
@@ -214,30 +217,40 @@ def ingest(
 
 
 @contextmanager
-def _progress(label: str, unit: str = "") -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal (with a rate when `unit` is given, and an
-    ETA); a no-op callback otherwise."""
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    with _bars((label, "")) as (update,):
+        yield update
+
+
+@contextmanager
+def _bars(*stages: tuple[str, str]) -> Iterator[list[Callable[[int, int], None] | None]]:
+    """One progress bar per (label, unit) stage in one live display on stderr (a rate per second
+    when the unit is given, and an ETA); no-op callbacks when stderr is not a terminal."""
     if not err.is_terminal:
-        yield None
+        yield [None] * len(stages)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
     from rich.text import Text
 
     class Rate(ProgressColumn):
         def render(self, task):
-            return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else "", style="cyan")
+            unit = task.fields.get("unit")
+            return Text(f"{task.speed:,.0f} {unit}/s" if unit and task.speed else "", style="cyan")
 
-    rate = [Rate()] if unit else []
     with Progress(
-        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), *rate, TimeRemainingColumn(), console=err,
-        transient=True,
+        "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
+        console=err, transient=True,
     ) as bar:
-        task = bar.add_task(label, total=None)
+        callbacks: list[Callable[[int, int], None] | None] = []
+        for label, unit in stages:
+            task = bar.add_task(label, total=None, unit=unit, visible=False)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def update(done: int, total: int, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total, visible=True)
 
-        yield update
+            callbacks.append(update)
+        yield callbacks
 
 
 @app.command()
@@ -370,6 +383,7 @@ def eval_(
     corpus: Annotated[str | None, typer.Option("--corpus", help="Run only items over this corpus, e.g. seeds.")] = None,
     split: Annotated[str | None, typer.Option(
         "--split", help="Run only the 'dev' questions (tune on them) or the held-out 'test' ones.")] = None,
+    embed_backend: EmbedBackendOpt = EmbedBackend.auto,
     llm_url: LlmUrlOpt = None,
 ) -> None:
     """Run an evaluation set through the real pipeline and score citations, answers, abstention
@@ -402,7 +416,7 @@ def eval_(
         if only == "questions":
             summaries = []
         previous = json.loads(compare.read_text(encoding="utf-8"))["metrics"] if compare else None
-        embedder = _embedder(settings)
+        embedder = _embedder(replace(settings, embed_backend=embed_backend.value), fresh=True)
         generator = _generator(model, settings, llm_url)
         cache = out_dir / "indexes"
         with _progress("Questions") as on_step:

@@ -14,7 +14,7 @@ import hashlib
 import importlib.util
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,7 +43,8 @@ class Embedder(Protocol):
         ...
 
 
-def _offline() -> None:
+def quiet_offline() -> None:
+    """No hub access, no progress bars, no advisory chatter from the Hugging Face libraries."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -58,7 +59,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, spec: ModelSpec) -> None:
         self.name = spec.name
         self.path = embedding_model_dir(spec)
-        _offline()
+        quiet_offline()
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:  # pragma: no cover - install problem
@@ -85,6 +86,17 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def plain_tokenizer(model_dir: Path) -> Any:
+    """The model's own fast tokenizer, without the fixed padding and truncation its
+    tokenizer.json may carry (they would make every count 128)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
 
 
 def _fingerprint_dir(path: Path) -> str:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .embed import plain_tokenizer, quiet_offline
 from .errors import ModelNotFound
 
 BACKEND = "onnx-int8"
@@ -29,7 +31,6 @@ class OnnxEmbedder:
 
     def __init__(self, name: str, model_dir: Path, cache_dir: Path, base_fingerprint: str) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         self.name = name
         self.path = ensure_onnx(model_dir, cache_dir / f"{name}-{base_fingerprint}")
@@ -39,9 +40,7 @@ class OnnxEmbedder:
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.dim = int(pooling["word_embedding_dimension"])
         self.max_tokens = int(config.get("max_seq_length", 256)) - 2  # [CLS] and [SEP]
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_tokens + 2)
-        self.tokenizer.no_padding()
+        self.tokenizer = plain_tokenizer(model_dir)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = os.cpu_count() or 1
@@ -58,19 +57,18 @@ class OnnxEmbedder:
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encoded = self.tokenizer.encode_batch(texts)
+        limit = self.max_tokens + 2
+        # truncated as sentence-transformers does: the first tokens, then [SEP]
+        ids = [e.ids if len(e.ids) <= limit else e.ids[: limit - 1] + e.ids[-1:] for e in self.tokenizer.encode_batch(texts)]
         # similar lengths in one batch: less padding to compute
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for i in range(0, len(order), batch_size):
             batch = order[i : i + batch_size]
-            width = max(len(encoded[j].ids) for j in batch)
+            width = max(len(ids[j]) for j in batch)
             feed = {name: np.zeros((len(batch), width), dtype=np.int64) for name in _INPUTS}
             for row, j in enumerate(batch):
-                e = encoded[j]
-                n = len(e.ids)
-                feed["input_ids"][row, :n] = e.ids
-                feed["attention_mask"][row, :n] = e.attention_mask
-                feed["token_type_ids"][row, :n] = e.type_ids
+                feed["input_ids"][row, : len(ids[j])] = ids[j]
+                feed["attention_mask"][row, : len(ids[j])] = 1
             hidden = self.session.run(None, feed)[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             vectors = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
@@ -94,7 +92,11 @@ def ensure_onnx(model_dir: Path, folder: Path) -> Path:
         _export(model_dir, tmp / "model.onnx")
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(tmp / "model.onnx"), str(tmp / _FILE), weight_type=QuantType.QInt8, per_channel=True)
+        logging.disable(logging.WARNING)  # the quantizer's advice about pre-processing, on the root logger
+        try:
+            quantize_dynamic(str(tmp / "model.onnx"), str(tmp / _FILE), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
         digest = _sha256(tmp / _FILE)
         os.replace(tmp / _FILE, path)
         (tmp / "sha").write_text(digest + "\n", encoding="utf-8")
@@ -107,11 +109,14 @@ def ensure_onnx(model_dir: Path, folder: Path) -> Path:
 
 
 def _export(model_dir: Path, dest: Path) -> None:
-    import logging
     import warnings
 
+    quiet_offline()
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     class Encoder(torch.nn.Module):
         """The transformer's token vectors; pooling stays in numpy, as the model defines it."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .embed import plain_tokenizer
 from .errors import RagError
 
 
@@ -23,12 +24,9 @@ class RemoteEmbedder:
     backend = "remote"
 
     def __init__(self, url: str, tokenizer_dir: Path, model: str | None = None, timeout: float = 120.0) -> None:
-        from tokenizers import Tokenizer
-
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
-        self.tokenizer.no_truncation()
+        self.tokenizer = plain_tokenizer(tokenizer_dir)
         self.max_tokens = 254  # the chunker's limit; the server truncates at its own
         probe = self._post(["dimension probe"], model)
         self.name = f"remote:{probe['model']}"

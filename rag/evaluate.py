@@ -112,7 +112,8 @@ def _resolve(corpus: Path, source: str, text: str, where: str) -> Span:
 def corpus_index(corpus: Path, cache: Path, embedder: Embedder, settings: Settings) -> tuple[Index, Settings]:
     """An index of one corpus folder, kept under `cache` and brought up to date incrementally."""
     slug = re.sub(r"[^\w.-]+", "_", corpus.resolve().name) or "corpus"
-    corpus_settings = Settings(index_dir=cache / slug, models_dir=settings.models_dir)
+    # one index per backend: vectors of two backends never meet
+    corpus_settings = Settings(index_dir=cache / f"{slug}-{embedder.backend}", models_dir=settings.models_dir)
     ingest([corpus], corpus_settings, embedder, base=corpus, prune=True)
     return open_index(corpus_settings, embedding_info(embedder)), corpus_settings
 

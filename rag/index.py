@@ -96,7 +96,7 @@ def check_compatible(
     """Refuse an index built with another embedding model or chunker (it would mis-rank silently)."""
     built = manifest.embedding
     was, now = built.get("backend") or "torch", embedding.get("backend") or "torch"
-    if was != now and built.get("name") == embedding["name"]:
+    if was != now:
         raise IndexMismatch(
             index_dir,
             f"the {was} embedding backend, not {now} (use --embed-backend {was}, or --embed-url)"
