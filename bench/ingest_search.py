@@ -150,6 +150,11 @@ def measure(backend: str, articles: int, n_queries: int) -> dict[str, object]:
             index.lexical(q, settings.candidates)
             lexical.append((time.perf_counter() - t) * 1000)
         recall = eval_recall(embedder, tmp / "eval-indexes", settings)
+        t = time.perf_counter()  # `rag stories` as a user runs it: a new process, no model
+        listed = subprocess.run([sys.executable, "-m", "rag", "stories", "--json", "--index", str(settings.index_dir)],
+                                capture_output=True, text=True, check=True)
+        stories_s = time.perf_counter() - t
+        n_stories = len(json.loads(listed.stdout))
 
     chunks = report.total_chunks
     return {
@@ -166,6 +171,8 @@ def measure(backend: str, articles: int, n_queries: int) -> dict[str, object]:
         "faiss_ms_p50": round(statistics.median(dense), 3),
         "bm25_ms_p50": round(statistics.median(lexical), 3),
         **recall,
+        "rag_stories_s": round(stories_s, 2),
+        "stories": n_stories,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

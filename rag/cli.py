@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -78,7 +78,7 @@ EmbedUrlOpt = Annotated[
 ]
 
 
-class EmbedBackend(str, Enum):
+class EmbedBackend(StrEnum):
     auto = "auto"
     torch = "torch"
     onnx = "onnx"
@@ -324,9 +324,62 @@ def ask(
         render.answer(out, result)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     md = "md"
+
+
+@app.command()
+def stories(
+    index: IndexOpt = DEFAULT_INDEX_DIR,
+    outlets: Annotated[
+        Path | None,
+        typer.Option(
+            "--outlets", exists=True, dir_okay=False,
+            help="Outlet groups (TOML: [outlets.\"NAME\"] group = \"...\", display = \"...\"); "
+            "default ./outlets.toml if there is one.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only stories with an article on or after this date (YYYY-MM-DD).")
+    ] = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="Only stories with at least N articles.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Group the indexed articles into stories: the same event, with its dates, the outlets (or
+    outlet groups) that covered it, and a one-sided flag when a single group did.
+
+    Example: rag stories --outlets outlets.toml --min-articles 2
+    """
+    import datetime as dt
+
+    from . import render
+    from .index import open_index
+    from .stories import articles_of, describe, load_outlets
+    from .stories import assign as assign_stories
+
+    settings = Settings(index_dir=index)
+    if since is not None:
+        try:
+            dt.date.fromisoformat(since)
+        except ValueError:
+            fail(UsageError(f"--since must be a date such as 2025-03-01, not {since!r}"))
+    default_outlets = Path("outlets.toml")
+    try:
+        groups = load_outlets(outlets or (default_outlets if default_outlets.is_file() else None))
+        idx = open_index(settings, None)  # reads what ingest stored: no model needed
+        articles = articles_of(idx.snapshot())
+        assignment = idx.stories()
+        if assignment is None or set(assignment) != {a.source for a in articles}:
+            assignment = assign_stories(articles, assignment or {}, settings.stories)  # an older index
+        found = describe(assignment, articles, groups)
+    except RagError as e:
+        fail(e)
+    found = [s for s in found if len(s.sources) >= min_articles and (since is None or (s.last or "") >= since)]
+    if as_json:
+        render.print_json(out, [s.to_json() for s in found])
+    else:
+        render.stories(out, found, grouped=bool(groups.groups))
 
 
 @app.command()

@@ -7,6 +7,7 @@ resolved to character spans here, so a typo in the set is an error, not a silent
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import statistics
@@ -325,3 +326,36 @@ def below_floors(metrics: dict[str, Any], floors: dict[str, float]) -> list[str]
         if value is None or (value > floor if ceiling else value < floor):
             failed.append(f"{name} = {value} ({'ceiling' if ceiling else 'floor'} {floor})")
     return failed
+
+
+def score_story_set(gold_file: Path, root: Path, cache: Path, embedder: Embedder, settings: Settings) -> dict[str, Any]:
+    """`rag stories` against a gold grouping (eval/stories/*.json): pairwise precision, recall and
+    F1 over article pairs (the standard clustering measure), and whether every story's one-sided
+    flag is right (with the set's outlet groups, `<name>.outlets.toml` beside it)."""
+    from .stories import articles_of, describe, load_outlets
+    from .stories import assign as assign_stories
+
+    gold_set = json.loads(gold_file.read_text(encoding="utf-8"))
+    index, corpus_settings = corpus_index(root / gold_set["corpus"], cache, embedder, settings)
+    articles = articles_of(index.snapshot())
+    assignment = index.stories() or assign_stories(articles, {}, settings.stories)
+    outlets_file = gold_file.with_suffix(".outlets.toml")
+    found = describe(assignment, articles, load_outlets(outlets_file if outlets_file.exists() else None))
+    name = {a.source: a.source.rsplit("/", 1)[-1] for a in articles}
+    pred = {name[src]: story.id for story in found for src in story.sources}
+    gold = {f: s["id"] for s in gold_set["stories"] for f in s["files"]}
+    if set(pred) != set(gold):
+        raise BadInput(f"{gold_file}: gold names {sorted(set(gold) ^ set(pred))[:3]} that the index does not hold, or misses them")
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(sorted(gold), 2):
+        same, truth = pred[a] == pred[b], gold[a] == gold[b]
+        tp, fp, fn = tp + (same and truth), fp + (same and not truth), fn + (truth and not same)
+    gold_flags = {frozenset(s["files"]): bool(s.get("one_sided")) for s in gold_set["stories"]}
+    flags = {frozenset(name[src] for src in story.sources): story.one_sided for story in found}
+    return {
+        "set": gold_file.stem, "split": gold_set.get("split", "dev"), "articles": len(gold),
+        "stories": len(found), "gold_stories": len(gold_set["stories"]),
+        "pairwise_precision": _ratio(tp, tp + fp), "pairwise_recall": _ratio(tp, tp + fn),
+        "pairwise_f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "one_sided_exact": all(flags.get(files) == flag for files, flag in gold_flags.items()) if outlets_file.exists() else None,
+    }

@@ -60,6 +60,7 @@ class Snapshot:
     chunks: list[Chunk] = field(default_factory=list)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     texts: dict[str, str] = field(default_factory=dict)  # source -> extracted text (derived articles)
+    stories: dict[str, str] = field(default_factory=dict)  # source -> story id (rag.stories)
 
 
 @dataclass(frozen=True)
@@ -225,14 +226,20 @@ class Index:
 
     def text_of(self, source: str) -> str | None:
         """The article text extracted from a web page or export record (None for a text file)."""
-        if not self._has_texts():
+        if not self._has("texts"):
             return None
         row = self.db.execute("SELECT text FROM texts WHERE source = ?", (source,)).fetchone()
         return row[0] if row else None
 
-    def _has_texts(self) -> bool:
-        """Indexes written before web pages and exports were read have no `texts` table."""
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'texts'").fetchone() is not None
+    def _has(self, table: str) -> bool:
+        """Indexes written by older versions lack the `texts` and `stories` tables."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
+
+    def stories(self) -> dict[str, str] | None:
+        """source -> story id, as the last ingest assigned them (None for an older index)."""
+        if not self._has("stories"):
+            return None
+        return dict(self.db.execute("SELECT source, story FROM stories"))
 
     def snapshot(self) -> Snapshot:
         """Everything, vectors included, for an incremental rewrite."""
@@ -245,7 +252,8 @@ class Index:
             files={f.source: f for f in self.files()},
             chunks=[Chunk(*r[:7]) for r in rows],
             vectors=vectors.copy(),
-            texts=dict(self.db.execute("SELECT source, text FROM texts")) if self._has_texts() else {},
+            texts=dict(self.db.execute("SELECT source, text FROM texts")) if self._has("texts") else {},
+            stories=self.stories() or {},
         )
 
     def close(self) -> None:
@@ -261,10 +269,12 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in words)
 
 
-def open_index(settings: Settings, embedding: dict[str, Any]) -> Index:
-    """Open the current generation and check it matches the embedder and chunker in use."""
+def open_index(settings: Settings, embedding: dict[str, Any] | None) -> Index:
+    """Open the current generation and check it matches the embedder and chunker in use
+    (`None`: no embedder, for commands that only read what is stored)."""
     manifest = read_manifest(settings.index_dir)
-    check_compatible(settings.index_dir, manifest, embedding, settings.chunker)
+    if embedding is not None:
+        check_compatible(settings.index_dir, manifest, embedding, settings.chunker)
     return Index(settings.index_dir, manifest, settings)
 
 
@@ -312,6 +322,7 @@ def _write_sqlite(path: Path, snap: Snapshot) -> None:
                                  text TEXT, title TEXT, date TEXT, outlet TEXT, vector BLOB);
             CREATE INDEX chunks_source ON chunks(source);
             CREATE TABLE texts (source TEXT PRIMARY KEY, text TEXT);
+            CREATE TABLE stories (source TEXT PRIMARY KEY, story TEXT);
             CREATE VIRTUAL TABLE chunks_fts USING fts5(
                 text, content='chunks', content_rowid='id',
                 tokenize='porter unicode61 remove_diacritics 2');
@@ -332,6 +343,7 @@ def _write_sqlite(path: Path, snap: Snapshot) -> None:
             ),
         )
         db.executemany("INSERT INTO texts VALUES (?,?)", sorted(snap.texts.items()))
+        db.executemany("INSERT INTO stories VALUES (?,?)", sorted(snap.stories.items()))
         db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
         db.commit()
     finally:

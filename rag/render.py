@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
 from .records import Answer, FileOutcome, Hit, IngestReport, Summary
+
+if TYPE_CHECKING:
+    from .stories import Story
 
 STATUS_STYLE = {
     "added": "green",
@@ -202,3 +205,24 @@ def eval_table(console: Console, rows: list[tuple[str, str, str]], model: str, o
         table.add_row(label, value, *([f"[{style}]{change}[/]" if style else change] if len(table.columns) == 3 else []))
     console.print(table)
     console.print(f"[dim]Wrote {out_dir}/eval.json, report.md and metrics.png[/]", highlight=False)
+
+
+def stories(console: Console, found: list[Story], grouped: bool) -> None:
+    """One block per story: id, label, dates, then coverage per outlet group (or outlet)."""
+    if not found:
+        console.print("[yellow]No stories.[/]")
+        return
+    for story in found:
+        dates = story.first if story.first == story.last else f"{story.first} – {story.last}"
+        flag = "  [bold yellow]one-sided[/]" if story.one_sided else ""
+        console.print(
+            f"[bold cyan]{story.id}[/]  [bold]{escape(story.label)}[/]  [dim]{dates or 'undated'}, "
+            f"{len(story.sources)} article{'s' * (len(story.sources) != 1)}[/]{flag}",
+            highlight=False, soft_wrap=True,
+        )
+        total = len(story.sources)
+        for who, n in story.coverage.items():
+            bar = "█" * max(1, round(20 * n / total))
+            console.print(f"    {escape(who):<28} [green]{bar}[/] {n}", highlight=False, soft_wrap=True)
+    what = "outlet groups" if grouped else "outlets (give --outlets FILE to count groups)"
+    console.print(f"[dim]{len(found)} stories; coverage by {what}[/]", highlight=False)

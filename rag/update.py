@@ -21,6 +21,8 @@ from .errors import BadInput, IndexNotFound
 from .index import FileRecord, Snapshot, WriteLock, open_index, write_index
 from .ingest import discover, read_articles
 from .records import Chunk, Document, FileOutcome, IngestReport
+from .stories import articles_of
+from .stories import assign as assign_stories
 
 Progress = Callable[[int, int], None]  # (done so far, total): files read, or chunks embedded
 
@@ -113,6 +115,9 @@ def ingest(
             vectors=np.concatenate([old.vectors[keep].reshape(-1, embedder.dim), vectors]),
             texts=state.texts,
         )
+        # an article whose text changed is placed again; the others keep their story
+        kept = {src: story for src, story in old.stories.items() if src not in gone}
+        snapshot.stories = assign_stories(articles_of(snapshot), kept, settings.stories)
         changed = bool(pending) or bool(state.replaced) or len(state.files) != len(old.files) or rebuild
         if changed or not (settings.index_dir / "manifest.json").exists():
             write_index(settings, snapshot, info)

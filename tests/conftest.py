@@ -25,6 +25,15 @@ def embedder():
     return load_embedder("all-minilm-l6-v2")
 
 
+@pytest.fixture(scope="session")
+def default_embedder():
+    """The embedder a new index gets by default (ONNX when installed): what users' answers use."""
+    from rag.embed import choose_backend, load_embedder
+
+    backend, _ = choose_backend(Path("/nonexistent"), "auto", None, fresh=True)
+    return load_embedder("all-minilm-l6-v2", backend)
+
+
 @pytest.fixture
 def shared_embedder(embedder, monkeypatch: pytest.MonkeyPatch):
     """Make the CLI reuse the session's (real) embedder instead of loading it per command."""

@@ -144,11 +144,12 @@ def test_cli_eval_writes_its_reports(shared_embedder, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_default_model_stays_above_the_floors(embedder, default_llm, tmp_path):
-    """The regression gate: the held-out test split with the shipped default model."""
+def test_default_model_stays_above_the_floors(default_embedder, default_llm, tmp_path):
+    """The regression gate: the held-out test split with the shipped default model and the
+    embedding backend a new index gets."""
     floors = json.loads((ROOT / "eval" / "thresholds.json").read_text())
     questions, _ = load_set(SET, ROOT)
     test = [q for q in questions if q.split == "test"]
-    results = run_questions(test, ROOT, tmp_path / "cache", embedder, default_llm, Settings())
+    results = run_questions(test, ROOT, tmp_path / "cache", default_embedder, default_llm, Settings())
     failed = below_floors(aggregate(results), floors["floors"])
     assert not failed, failed
