@@ -358,4 +358,7 @@ def score_story_set(gold_file: Path, root: Path, cache: Path, embedder: Embedder
         "pairwise_precision": _ratio(tp, tp + fp), "pairwise_recall": _ratio(tp, tp + fn),
         "pairwise_f1": _ratio(2 * tp, 2 * tp + fp + fn),
         "one_sided_exact": all(flags.get(files) == flag for files, flag in gold_flags.items()) if outlets_file.exists() else None,
+        # the flag itself, on the stories grouped exactly as the gold (a split story's parts have no gold flag)
+        "one_sided_right_where_grouped": all(flags[f] == gold_flags[f] for f in flags.keys() & gold_flags.keys())
+        if outlets_file.exists() else None,
     }
