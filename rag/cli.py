@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .cli_models import models_app
 from .config import DEFAULT_INDEX_DIR, Settings
@@ -355,8 +356,7 @@ def stories(
 
     from . import render
     from .index import open_index
-    from .stories import articles_of, describe, load_outlets
-    from .stories import assign as assign_stories
+    from .stories import index_stories, load_outlets
 
     settings = Settings(index_dir=index)
     if since is not None:
@@ -368,11 +368,7 @@ def stories(
     try:
         groups = load_outlets(outlets or (default_outlets if default_outlets.is_file() else None))
         idx = open_index(settings, None)  # reads what ingest stored: no model needed
-        articles = articles_of(idx.snapshot())
-        assignment = idx.stories()
-        if assignment is None or set(assignment) != {a.source for a in articles}:
-            assignment = assign_stories(articles, assignment or {}, settings.stories)  # an older index
-        found = describe(assignment, articles, groups)
+        found = index_stories(idx, settings.stories, groups)
     except RagError as e:
         fail(e)
     found = [s for s in found if len(s.sources) >= min_articles and (since is None or (s.last or "") >= since)]
@@ -388,6 +384,11 @@ def summarize(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Summarize only this indexed file (repeatable).")
     ] = None,
+    story: Annotated[
+        str | None,
+        typer.Option("--story", help="Summarize one story (an id from `rag stories`). Default: the only story, "
+                     "or the largest when the index holds several."),
+    ] = None,
     index: IndexOpt = DEFAULT_INDEX_DIR,
     embed_url: EmbedUrlOpt = None,
     model: ModelOpt = "default",
@@ -401,11 +402,29 @@ def summarize(
     Example: rag summarize --topic "Lachin checkpoint"
     """
     from . import render
+    from .stories import index_stories
     from .summarize import summarize as run_summarize
 
     settings = Settings(index_dir=index, embed_url=embed_url)
     try:
         embedder, idx = _open_index(settings)
+        if story or not (source or topic):
+            found = index_stories(idx, settings.stories)
+            if story:
+                chosen = [s for s in found if s.id == story]
+                if not chosen:
+                    raise UsageError(f"no story {story} in {index}; `rag stories` lists them")
+                source = chosen[0].sources
+            elif len(found) > 1:  # one summary must not mix events
+                source = found[0].sources
+                others = ", ".join(f"{s.id} ({s.label}, {len(s.sources)})" for s in found[1:6])
+                more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+                err.print(
+                    f"[yellow]Notice:[/] the index holds {len(found)} stories; summarizing the largest, "
+                    f"{found[0].id} ({escape(found[0].label)}, {len(found[0].sources)} articles). "
+                    f"Others: {escape(others)}{more}. Choose one with --story ID.",
+                    highlight=False, soft_wrap=True,
+                )
         generator = _generator(model, settings, llm_url)
         with _progress("Writing") as on_step:
             result = run_summarize(idx, embedder, generator, settings, topic, source, on_step)

@@ -29,7 +29,7 @@ import numpy as np
 from .cite import STOPWORDS, names
 from .config import StorySettings
 from .errors import UsageError
-from .index import FileRecord, Snapshot
+from .index import FileRecord, Index, Snapshot
 
 
 @dataclass
@@ -95,6 +95,16 @@ def load_outlets(path: Path | None) -> Outlets:
             groups[name] = entry["group"]
         display[name] = str(entry.get("display") or name)
     return Outlets(groups, display)
+
+
+def index_stories(index: Index, settings: StorySettings, outlets: Outlets | None = None) -> list[Story]:
+    """The stories of an index, largest first: as `rag ingest` stored them, or, for an index
+    written before stories were stored, grouped now."""
+    articles = articles_of(index.snapshot())
+    assignment = index.stories()
+    if assignment is None or set(assignment) != {a.source for a in articles}:
+        assignment = assign(articles, assignment or {}, settings)
+    return describe(assignment, articles, outlets or Outlets())
 
 
 def articles_of(snapshot: Snapshot) -> list[Article]:

@@ -5,6 +5,7 @@ that exercises the fallback, which must still give a neutral, fully cited summar
 use the shipped default model (slow)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from rag.cli import app
 from rag.summarize import HEADINGS, summarize
 
 FIXTURES = Path(__file__).parent / "fixtures" / "summaries"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def assert_sound(summary, folder: Path) -> None:
@@ -120,3 +122,26 @@ def test_seed_summary_with_the_default_model(embedder, default_llm, seeds, index
     # both seed files are cited, and neither is crowded out
     assert set(summary.checks["coverage"]) == {"000_5b9d689dbf11e4c1.txt", "004_e87519febac53f09.txt"}
     assert summary.checks["under_representation"]["gap"] < 0.25
+
+
+def test_summarize_one_story_at_a_time(shared_embedder, tmp_path):
+    """An index with two events: no argument summarizes the larger and says so; --story picks one."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    events = ROOT / "eval" / "corpora" / "events"
+    for name in ("trade_01_kovia_herald.txt", "trade_02_drenland_today.txt", "port_01_dockers_voice.txt"):
+        shutil.copy(events / name, folder / name)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(folder)]).exit_code == 0
+    stories = json.loads(runner.invoke(app, ["stories", "--json"]).stdout)
+    assert [len(s["sources"]) for s in stories] == [2, 1]
+    largest = runner.invoke(app, ["summarize", "--model", "test", "--json"])
+    assert largest.exit_code == 0, largest.stderr
+    assert largest.stderr.startswith(f"Notice: the index holds 2 stories; summarizing the largest, {stories[0]['id']} (")
+    assert f"Others: {stories[1]['id']} (" in largest.stderr and "Choose one with --story ID." in largest.stderr
+    assert {s["source"] for s in json.loads(largest.stdout)["sources"]} == set(stories[0]["sources"])
+    one = runner.invoke(app, ["summarize", "--model", "test", "--json", "--story", stories[1]["id"]])
+    assert one.exit_code == 0 and one.stderr == ""
+    assert {s["source"] for s in json.loads(one.stdout)["sources"]} == set(stories[1]["sources"])
+    unknown = runner.invoke(app, ["summarize", "--model", "test", "--story", "s-nope"])
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: no story s-nope in .rag; `rag stories` lists them")
