@@ -145,7 +145,8 @@ def assign(
     """source -> story id. Articles already in `previous` keep their story; the others are placed
     in date order into the story they are most like, or found a new one."""
     s = settings or StorySettings()
-    placed = _Placed(s)
+    dim = articles[0].vector.shape[0] if articles else 1
+    placed = _Placed(s, len(articles), dim)
     by_source = {a.source: a for a in articles}
     for source, story in sorted(previous.items()):
         if source in by_source:
@@ -165,7 +166,7 @@ def assign(
             best, score = placed.best(article, exclude=row)
             target = best if best is not None and score >= s.join else current
             if target != current and (best is None or score > placed.link(article, current, exclude=row)):
-                placed.story_of_row[row] = target
+                placed.move(row, target)
                 moved = True
         if not moved:
             break
@@ -175,54 +176,64 @@ def assign(
 class _Placed:
     """Articles placed so far, as arrays, so each new one is scored against all of them at once."""
 
-    def __init__(self, s: StorySettings) -> None:
+    def __init__(self, s: StorySettings, capacity: int, dim: int) -> None:
         self.s = s
         self.sources: list[str] = []
         self.story_of_row: list[str] = []
         self.names: list[frozenset[str]] = []
-        self.days: list[int | None] = []
-        self.vectors: list[np.ndarray] = []
+        self.sizes: Counter[str] = Counter()
+        self.days = np.zeros(capacity, dtype=np.int64)
+        self.dated = np.zeros(capacity, dtype=bool)
+        self.vectors = np.zeros((capacity, dim), dtype=np.float32)
 
     def add(self, article: Article, story: str) -> None:
+        row = len(self.sources)
         self.sources.append(article.source)
         self.story_of_row.append(story)
         self.names.append(article.names)
-        self.days.append(article.date.toordinal() if article.date else None)
-        self.vectors.append(article.vector)
+        self.sizes[story] += 1
+        if article.date:
+            self.days[row], self.dated[row] = article.date.toordinal(), True
+        self.vectors[row] = article.vector
+
+    def move(self, row: int, story: str) -> None:
+        self.sizes[self.story_of_row[row]] -= 1
+        self.sizes[story] += 1
+        self.story_of_row[row] = story
 
     def link(self, article: Article, story: str, exclude: int | None = None) -> float:
         """The average score of `article` with the articles of `story` (itself excluded)."""
-        scores = self._scores(article, exclude)
-        size = sum(1 for i, st in enumerate(self.story_of_row) if st == story and i != exclude)
-        return scores.get(story, 0.0) / size if size else float("-inf")
+        size = self.sizes[story] - (exclude is not None and self.story_of_row[exclude] == story)
+        return self._scores(article, exclude).get(story, 0.0) / size if size else float("-inf")
 
     def best(self, article: Article, exclude: int | None = None) -> tuple[str | None, float]:
         """The story with the highest average score, over its articles, with `article`; a story
-        none of whose articles is within the date window is not a candidate."""
+        none of whose articles is within the date window is not a candidate. Articles outside
+        the window count as 0: an old story fades."""
         totals = self._scores(article, exclude)
         if not totals:
             return None, float("-inf")
-        sizes = Counter(st for i, st in enumerate(self.story_of_row) if i != exclude)
-        # articles outside the window count as 0: an old story fades
-        story, total = max(totals.items(), key=lambda kv: (kv[1] / sizes[kv[0]], kv[0]))
-        return story, total / sizes[story]
+        own = self.story_of_row[exclude] if exclude is not None else None
+        averages = {story: total / (self.sizes[story] - (story == own)) for story, total in totals.items()}
+        story = max(averages, key=lambda st: (averages[st], st))
+        return story, averages[story]
 
     def _scores(self, article: Article, exclude: int | None) -> dict[str, float]:
         """Per story, the summed score of `article` with its articles inside the date window."""
-        day = article.date.toordinal() if article.date else None
-        near = [
-            i for i, d in enumerate(self.days)
-            if i != exclude and (d is None or day is None or abs(d - day) <= self.s.window_days)
-        ]
-        if not near:
-            return {}
-        cosine = np.stack([self.vectors[i] for i in near]) @ article.vector
+        n = len(self.sources)
+        near = np.ones(n, dtype=bool)
+        if article.date:
+            near &= ~self.dated[:n] | (np.abs(self.days[:n] - article.date.toordinal()) <= self.s.window_days)
+        if exclude is not None:
+            near[exclude] = False
+        rows = np.nonzero(near)[0]
+        cosine = self.vectors[rows] @ article.vector
         totals: dict[str, float] = {}
-        for i, c in zip(near, cosine, strict=True):
+        for i, c in zip(rows.tolist(), cosine.tolist(), strict=True):
             union = len(article.names | self.names[i])
             shared = len(article.names & self.names[i]) / union if union else 0.0
             story = self.story_of_row[i]
-            totals[story] = totals.get(story, 0.0) + float(c) + self.s.names_weight * shared
+            totals[story] = totals.get(story, 0.0) + c + self.s.names_weight * shared
         return totals
 
 
