@@ -55,7 +55,7 @@ LlmUrlOpt = Annotated[
 
 
 def fail(error: RagError) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]Error:[/] {escape(str(error))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -488,7 +488,8 @@ def eval_(
         if only == "questions":
             summaries = []
         previous = json.loads(compare.read_text(encoding="utf-8"))["metrics"] if compare else None
-        embedder = _embedder(replace(settings, embed_backend=embed_backend.value), fresh=True)
+        # the eval builds its own indexes: the backend a new index gets, or the one asked for
+        embedder = _embedder(replace(settings, embed_backend=embed_backend.value, index_dir=out_dir / "indexes"), fresh=True)
         generator = _generator(model, settings, llm_url)
         cache = out_dir / "indexes"
         with _progress("Questions") as on_step:

@@ -152,11 +152,12 @@ def choose_backend(index_dir: Path, backend: str, url: str | None, fresh: bool) 
     if url or backend != "auto":
         return ("remote" if url else backend), url
     built: dict[str, object] = {}
-    if not fresh:
-        try:
-            built = read_manifest(index_dir).embedding
-        except RagError:
-            pass  # no index yet, or a broken one: opening it says so
+    try:
+        built = read_manifest(index_dir).embedding
+    except RagError:
+        pass  # no index yet, or a broken one: opening it says so
+    if fresh and built.get("backend") != "remote":  # a rebuilt index keeps its server, not its local backend
+        built = {}
     if built:
         kind = str(built.get("backend") or "torch")
         return kind, (str(built["url"]) if kind == "remote" and built.get("url") else None)

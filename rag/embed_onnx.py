@@ -22,6 +22,7 @@ from .embed import plain_tokenizer, quiet_offline
 from .errors import ModelNotFound
 
 BACKEND = "onnx-int8"
+RECIPE = "v1"  # torch.onnx opset 17 + per-channel dynamic int8: bump when the export changes
 _FILE = "model-int8.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -33,8 +34,14 @@ class OnnxEmbedder:
         import onnxruntime as ort
 
         self.name = name
-        self.path = ensure_onnx(model_dir, cache_dir / f"{name}-{base_fingerprint}")
-        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        try:
+            pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+            self.path = ensure_onnx(model_dir, cache_dir / f"{name}-{base_fingerprint}")
+        except (OSError, RuntimeError, ValueError, ImportError) as e:
+            raise ModelNotFound(
+                f"could not prepare {name} for ONNX Runtime ({type(e).__name__}: {str(e)[:200]}); "
+                "use --embed-backend torch"
+            ) from None
         if not pooling.get("pooling_mode_mean_tokens"):
             raise ModelNotFound(f"{name}: only mean-pooling models run on the ONNX backend; use --embed-backend torch")
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -46,8 +53,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = os.cpu_count() or 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        digest = (self.path.parent / f"{_FILE}.sha256").read_text(encoding="utf-8").strip()
-        self._fingerprint = f"{BACKEND}-{digest[:16]}"
+        # the weights it was exported from and the recipe, not the exported bytes: exporting again
+        # (a damaged cache, another torch) must not orphan the indexes built with it
+        self._fingerprint = f"{BACKEND}-{RECIPE}-{base_fingerprint}"
 
     def fingerprint(self) -> str:
         return self._fingerprint

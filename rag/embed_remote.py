@@ -8,6 +8,7 @@ mix its vectors with another model's. Chunks are still sized with the local mode
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -43,9 +44,11 @@ class RemoteEmbedder:
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         parts = [np.zeros((0, self.dim), dtype=np.float32)]
         for i in range(0, len(texts), batch_size * 2):
-            vectors = np.asarray(self._post(texts[i : i + batch_size * 2], self.served_model)["vectors"], dtype=np.float32)
-            if vectors.shape[1:] != (self.dim,):
-                raise RagError(f"the embedding server at {self.url} changed its vector size to {vectors.shape[1:]}")
+            vectors = self._post(texts[i : i + batch_size * 2], self.served_model)["vectors"]
+            if vectors.shape[1] != self.dim:
+                raise RagError(
+                    f"the embedding server at {self.url} now returns {vectors.shape[1]}-number vectors, not {self.dim}"
+                )
             parts.append(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
@@ -53,23 +56,26 @@ class RemoteEmbedder:
         body: dict[str, Any] = {"input": texts, "encoding_format": "float"}
         if model:
             body["model"] = model
-        request = urllib.request.Request(
-            f"{self.url}/embeddings", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
+        where = f"the embedding server at {self.url}"
         try:
+            request = urllib.request.Request(
+                f"{self.url}/embeddings", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+            )
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 reply = json.loads(response.read())
         except urllib.error.HTTPError as e:
-            raise RagError(f"the embedding server at {self.url} answered HTTP {e.code} {e.reason}") from None
-        except (urllib.error.URLError, OSError) as e:
-            raise RagError(f"cannot reach the embedding server at {self.url} ({getattr(e, 'reason', e)})") from None
-        except ValueError:
-            raise RagError(f"the embedding server at {self.url} did not answer with JSON") from None
+            raise RagError(f"{where} answered HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            raise RagError(f"cannot reach {where} ({getattr(e, 'reason', e)})") from None
+        except ValueError:  # a URL without http:// or https://, or a reply that is not JSON
+            if not self.url.startswith(("http://", "https://")):
+                raise RagError(f"--embed-url must start with http:// or https://, not {self.url!r}") from None
+            raise RagError(f"{where} did not answer with JSON") from None
         try:
             data = sorted(reply["data"], key=lambda d: d.get("index", 0))
-            vectors = [d["embedding"] for d in data]
-        except (KeyError, TypeError):
-            raise RagError(f"the embedding server at {self.url} answered without `data[].embedding`") from None
-        if len(vectors) != len(texts) or not vectors or not vectors[0]:
-            raise RagError(f"the embedding server at {self.url} returned {len(vectors)} vectors for {len(texts)} texts")
+            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RagError(f"{where} did not answer with a list of float vectors in `data[].embedding`") from None
+        if vectors.ndim != 2 or len(vectors) != len(texts) or vectors.shape[1] == 0:
+            raise RagError(f"{where} returned {len(vectors)} vectors for {len(texts)} texts")
         return {"model": str(reply.get("model") or model or "unknown"), "vectors": vectors}

@@ -164,7 +164,8 @@ def _csv_rows(source: str, text: str) -> Iterator[tuple[str, Any]]:
 
 def _record(source: str, path: Path, where: str, row: Any, fields: Mapping[str, str]) -> Document:
     if not isinstance(row, dict):
-        raise BadInput(f"a record must be an object with fields, not {type(row).__name__}")
+        kind = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}.get(type(row), "null")
+        raise BadInput(f"a record must be an object with fields, not {kind}")
     values = {name: _field(row, name, fields) for name in DEFAULT_FIELDS}
     body = values["text"].strip()
     if not body:
@@ -172,8 +173,12 @@ def _record(source: str, path: Path, where: str, row: Any, fields: Mapping[str, 
         raise BadInput(f"empty or missing text field ({wanted}); name it with --fields text=FIELD")
     title = _one_line(values["title"])
     text = body if not title or body.startswith(title) else f"{title}\n\n{body}"
-    record_id = _UNSAFE_ID.sub("-", values["id"].strip())[:120] or where.lstrip(":#")
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    # Without an id field, the id comes from the content, never the line: deleting one record
+    # must not shift the others' ids (and so their citations and incremental state).
+    given = _UNSAFE_ID.sub("-", values["id"].strip())
+    record_id = (given if len(given) <= 120 else given[:100] + "-" + hashlib.sha256(given.encode()).hexdigest()[:12]) \
+        or "r-" + hashlib.sha256(canonical).hexdigest()[:12]
     return Document(
         source=f"{source}#{record_id}",
         path=path,

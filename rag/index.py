@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .config import ChunkerSettings, Settings
-from .errors import CorruptIndex, IndexLocked, IndexMismatch, IndexNotFound
+from .errors import CorruptIndex, IndexLocked, IndexMismatch, IndexNotFound, RagError
 from .records import Chunk
 
 FORMAT_VERSION = 1
@@ -147,7 +147,8 @@ class Index:
             faiss.downcast_index(self.faiss).hnsw.efSearch = settings.hnsw_ef_search  # type: ignore[attr-defined]
 
     def _rebuild_vectors(self, gen: Path, dim: int, settings: Settings) -> Any:
-        """The FAISS index again, from the chunk table's copy of every vector."""
+        """The FAISS index again, from the chunk table's copy of every vector; written back in
+        place when it can be (no ingest holds the lock, the folder is writable)."""
         import faiss
 
         try:
@@ -155,18 +156,18 @@ class Index:
             vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dim)
         except (sqlite3.Error, ValueError):
             raise CorruptIndex(self.dir, "its vectors and its chunk table are damaged") from None
-        path = gen / "vectors.faiss"
+        index = _faiss_index(vectors, dim, self.manifest.index_type, settings)
         tmp = gen / f".vectors.faiss.{os.getpid()}.tmp"
-        _write_faiss(tmp, vectors, dim, self.manifest.index_type, settings)
-        index = faiss.read_index(str(tmp))
+        where = "rebuilt it in memory for this command"
         try:
             with WriteLock(self.dir, wait=False):
-                os.replace(tmp, path)
-                _fsync_dir(gen)
-            where = "rebuilt it"
-        except (IndexLocked, OSError):  # an ingest is writing, or a read-only index: use it in memory
+                if (self.dir / MANIFEST).exists() and read_manifest(self.dir).generation == gen.name:
+                    faiss.write_index(index, str(tmp))
+                    os.replace(tmp, gen / "vectors.faiss")
+                    _fsync_dir(gen)
+                    where = "rebuilt it"
+        except (IndexLocked, OSError, RuntimeError, RagError):  # an ingest is writing, read-only, or superseded
             tmp.unlink(missing_ok=True)
-            where = "rebuilt it in memory for this command"
         self.notices.append(
             f"{self.manifest.generation}/vectors.faiss was damaged; {where} from the chunk table "
             f"({len(vectors)} vectors)"
@@ -272,9 +273,13 @@ def fts_query(text: str) -> str:
 def open_index(settings: Settings, embedding: dict[str, Any] | None) -> Index:
     """Open the current generation and check it matches the embedder and chunker in use
     (`None`: no embedder, for commands that only read what is stored)."""
-    manifest = read_manifest(settings.index_dir)
-    if embedding is not None:
-        check_compatible(settings.index_dir, manifest, embedding, settings.chunker)
+    for _ in range(5):
+        manifest = read_manifest(settings.index_dir)
+        if embedding is not None:
+            check_compatible(settings.index_dir, manifest, embedding, settings.chunker)
+        if (settings.index_dir / manifest.generation).is_dir():
+            break
+        # an ingest committed a newer generation and removed this one between the two reads
     return Index(settings.index_dir, manifest, settings)
 
 
@@ -353,6 +358,12 @@ def _write_sqlite(path: Path, snap: Snapshot) -> None:
 def _write_faiss(path: Path, vectors: np.ndarray, dim: int, index_type: str, settings: Settings) -> None:
     import faiss
 
+    faiss.write_index(_faiss_index(vectors, dim, index_type, settings), str(path))
+
+
+def _faiss_index(vectors: np.ndarray, dim: int, index_type: str, settings: Settings) -> Any:
+    import faiss
+
     index: faiss.Index
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -360,7 +371,7 @@ def _write_faiss(path: Path, vectors: np.ndarray, dim: int, index_type: str, set
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
+    return index
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -154,7 +154,7 @@ def assign(
     new = sorted((a for a in articles if a.source not in previous), key=lambda a: (a.date or dt.date.min, a.source))
     for article in new:
         best, score = placed.best(article)
-        placed.add(article, best if best is not None and score >= s.join else story_id(article.source))
+        placed.add(article, best if best is not None and score >= s.join else placed.new_id(article.source))
     # One pass depends on the order: an early article may have joined a story that later articles
     # show it does not belong to. Re-place each new article against the final stories until none moves.
     rows = {source: i for i, source in enumerate(placed.sources)}
@@ -195,6 +195,15 @@ class _Placed:
         if article.date:
             self.days[row], self.dated[row] = article.date.toordinal(), True
         self.vectors[row] = article.vector
+
+    def new_id(self, founder: str) -> str:
+        """`story_id(founder)`, unless a story still holds that id (a file name reused for another
+        article, which must not fall back into its old story)."""
+        n, candidate = 0, story_id(founder)
+        while self.sizes[candidate] > 0:
+            n += 1
+            candidate = story_id(f"{founder}\n{n}")
+        return candidate
 
     def move(self, row: int, story: str) -> None:
         self.sizes[self.story_of_row[row]] -= 1

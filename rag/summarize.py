@@ -116,7 +116,8 @@ def choose_sources(index: Index, wanted: list[str] | None) -> list[str]:
         return [f.source for f in files]
     out: list[str] = []
     for w in wanted:
-        match = [f.source for f in files if w in (f.source, f.path) or f.source.endswith("/" + w.lstrip("./"))]
+        match = [f.source for f in files if w in (f.source, f.path)]  # an exact name wins over a suffix
+        match = match or [f.source for f in files if f.source.endswith("/" + w.lstrip("./"))]
         if not match:
             known = ", ".join(f.source for f in files[:5]) + (" …" if len(files) > 5 else "")
             raise UsageError(f"{w} is not in the index (indexed: {known})")

@@ -19,7 +19,7 @@ from .config import Settings
 from .embed import Embedder
 from .errors import BadInput, IndexNotFound
 from .index import FileRecord, Snapshot, WriteLock, open_index, write_index
-from .ingest import discover, read_articles
+from .ingest import InputFile, discover, read_articles
 from .records import Chunk, Document, FileOutcome, IngestReport
 from .stories import articles_of
 from .stories import assign as assign_stories
@@ -95,7 +95,8 @@ def ingest(
             for doc in docs:
                 seen.add(doc.source)
                 record(state.add(doc, settings, embedder))
-            if docs and docs[0].source != item.source:  # an export: records gone from it go too
+            if docs and docs[0].source != item.source and not problems:  # an export: records gone from it go too
+                # (not when some records could not be read: those keep the version already indexed)
                 for source in sorted(state.files):
                     if source.startswith(item.source + "#") and source not in seen:
                         record(state.remove(source, "no longer in the file"))
@@ -104,6 +105,8 @@ def ingest(
             for source, rec in sorted(state.files.items()):
                 if source not in seen and not Path(rec.path).exists():
                     record(state.remove(source, "file no longer exists"))
+        for source in state.orphans():
+            record(state.adopt(source, settings, embedder, fields))
 
         pending = [c for cs in state.new_chunks.values() for c in cs]
         vectors = _embed(embedder, [c.text for c in pending], settings.embed_batch_size, on_progress)
@@ -119,7 +122,7 @@ def ingest(
         kept = {src: story for src, story in old.stories.items() if src not in gone}
         snapshot.stories = assign_stories(articles_of(snapshot), kept, settings.stories)
         changed = bool(pending) or bool(state.replaced) or len(state.files) != len(old.files) or rebuild
-        if changed or not (settings.index_dir / "manifest.json").exists():
+        if changed or (report.outcomes and not (settings.index_dir / "manifest.json").exists()):
             write_index(settings, snapshot, info)
         report.total_chunks = len(snapshot.chunks)
         report.embedded_chunks = len(pending)
@@ -136,35 +139,80 @@ class _State:
         self.by_hash = {f.sha256: f.source for f in self.files.values() if f.duplicate_of is None}
         self.new_chunks: dict[str, list[Chunk]] = {}
         self.replaced: set[str] = set()
+        self.read: dict[str, Document] = {}  # duplicates read in this run, in case their original goes
 
     def add(self, doc: Document, settings: Settings, embedder: Embedder) -> FileOutcome:
         previous = self.files.get(doc.source)
         if previous and previous.sha256 == doc.sha256:
+            if previous.duplicate_of:
+                self.read[doc.source] = doc
             return FileOutcome(doc.source, "skipped", "unchanged", previous.chunks)
         if previous:
             self.replaced.add(doc.source)
             self.texts.pop(doc.source, None)
-            if self.by_hash.get(previous.sha256) == doc.source:
-                del self.by_hash[previous.sha256]
+            self._forget_hash(doc.source, previous.sha256)
         original = self.by_hash.get(doc.sha256)
         if original and original != doc.source:
             self.files[doc.source] = _file_record(doc, 0, duplicate_of=original)
             self.new_chunks[doc.source] = []
+            self.read[doc.source] = doc
             return FileOutcome(doc.source, "duplicate", f"same content as {original}")
+        return self._index(doc, settings, embedder, "updated" if previous else "added", _detail(doc))
+
+    def _index(self, doc: Document, settings: Settings, embedder: Embedder, status: str, detail: str) -> FileOutcome:
         chunks = chunk_document(doc, settings.chunker, embedder.count_tokens)
         self.files[doc.source] = _file_record(doc, len(chunks))
         self.by_hash[doc.sha256] = doc.source
         self.new_chunks[doc.source] = chunks
         if doc.derived:
             self.texts[doc.source] = doc.text
-        return FileOutcome(doc.source, "updated" if previous else "added", _detail(doc), len(chunks))
+        return FileOutcome(doc.source, status, detail, len(chunks))
 
     def remove(self, source: str, why: str) -> FileOutcome:
-        del self.files[source]
+        self._forget_hash(source, self.files.pop(source).sha256)
         self.texts.pop(source, None)
         self.new_chunks.pop(source, None)
         self.replaced.add(source)
         return FileOutcome(source, "pruned", why)
+
+    def _forget_hash(self, source: str, digest: str) -> None:
+        if self.by_hash.get(digest) == source:
+            del self.by_hash[digest]
+
+    def orphans(self) -> list[str]:
+        """Duplicates whose original was removed or changed in this run: they hold no chunks of
+        their own, so they must be indexed on their own or they would be lost."""
+        return sorted(
+            source for source, rec in self.files.items()
+            if rec.duplicate_of and (
+                (orig := self.files.get(rec.duplicate_of)) is None or orig.sha256 != rec.sha256 or orig.duplicate_of
+            )
+        )
+
+    def adopt(self, source: str, settings: Settings, embedder: Embedder, fields: dict[str, str] | None) -> FileOutcome:
+        """Index an orphaned duplicate on its own (re-reading it if this run did not read it)."""
+        rec = self.files[source]
+        doc = self.read.get(source) or _reread(rec, settings, fields)
+        if doc is None or doc.sha256 != rec.sha256:
+            return self.remove(source, f"its original {rec.duplicate_of} is gone and it could not be read again; ingest it again")
+        del self.files[source]
+        self.replaced.add(source)
+        original = self.by_hash.get(doc.sha256)
+        if original and original != source:  # another copy was adopted first
+            self.files[source] = _file_record(doc, 0, duplicate_of=original)
+            self.new_chunks[source] = []
+            return FileOutcome(source, "duplicate", f"same content as {original} (its original {rec.duplicate_of} changed or went)")
+        return self._index(doc, settings, embedder, "updated", f"indexed on its own: {rec.duplicate_of} changed or went")
+
+
+def _reread(rec: FileRecord, settings: Settings, fields: dict[str, str] | None) -> Document | None:
+    """The article `rec` names, read again from its file (an export record from its export)."""
+    path = Path(rec.path)
+    try:
+        docs, _ = read_articles(InputFile(path, rec.source.split("#", 1)[0]), settings.max_file_bytes, fields)
+    except BadInput:
+        return None
+    return next((d for d in docs if d.source == rec.source), None)
 
 
 def _detail(doc: Document) -> str:

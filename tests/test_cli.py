@@ -69,7 +69,8 @@ def test_folder_without_articles(shared_embedder, tmp_path):
     (tmp_path / "empty").mkdir()
     result = run("ingest", str(tmp_path / "empty"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no .txt or .md files found")
+    assert result.stderr.startswith("Error: no files found in")
+    assert not (tmp_path / ".rag" / "manifest.json").exists()  # nothing was created
 
 
 def test_search_without_index(shared_embedder, tmp_path):

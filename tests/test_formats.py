@@ -105,6 +105,11 @@ def test_csv_export_with_quotes_and_newlines_in_cells():
 
 
 def test_field_mapping_and_nested_fields(tmp_path):
+    (tmp_path / "noid.csv").write_text("title,text\nA,First.\nB,Second.\n")
+    docs, _ = read_articles(InputFile(tmp_path / "noid.csv", "noid.csv"), 10**6)
+    (tmp_path / "noid.csv").write_text("title,text\nB,Second.\n")  # A deleted: B keeps its id
+    assert [d.source for d in read_articles(InputFile(tmp_path / "noid.csv", "noid.csv"), 10**6)[0]] == [docs[1].source]
+    assert docs[1].source.startswith("noid.csv#r-")
     (tmp_path / "api.jsonl").write_text(
         '{"uuid": "a 1", "headline": "H", "published": "Thu, 14 Mar 2024 09:30:00 GMT", '
         '"source": {"id": "x", "name": "Wire Co"}, "maintext": "Body text here.", "body": "not this"}\n'
@@ -120,7 +125,7 @@ def test_json_array_and_repeated_ids(tmp_path):
     assert [d.source for d in docs] == ["a.json#7"]
     assert [(p.where, p.reason) for p in problems] == [
         ("a.json#2", "record id repeats the one at a.json#1"),
-        ("a.json#3", "a record must be an object with fields, not str"),
+        ("a.json#3", "a record must be an object with fields, not a string"),
     ]
 
 

@@ -112,8 +112,11 @@ def test_missing_and_corrupt_index(embedder, seeds, tmp_path):
         opened(embedder, index)
     build(embedder, [seeds], index)
     gen = index / read_manifest(index).generation
-    (gen / "vectors.faiss").write_bytes(b"not a faiss file")
-    with pytest.raises(CorruptIndex, match="--rebuild"):
+    (gen / "vectors.faiss").write_bytes(b"not a faiss file")  # rebuilt from the chunk table
+    repaired = opened(embedder, index)
+    assert len(repaired) > 0 and "was damaged; rebuilt it from the chunk table" in repaired.notices[0]
+    (gen / "chunks.sqlite").write_bytes(b"not a database")  # that cannot be rebuilt
+    with pytest.raises(CorruptIndex, match="its chunk table .* is damaged; re-ingest with `rag ingest PATH --rebuild`"):
         opened(embedder, index)
     # --rebuild recovers without reading the broken generation
     report = build(embedder, [seeds], index, rebuild=True)
@@ -148,7 +151,7 @@ def test_killed_write_leaves_the_old_index_intact(embedder, seeds, tmp_path, mon
 def test_concurrent_writer_is_refused(embedder, seeds, tmp_path):
     index = tmp_path / "idx"
     with WriteLock(index), pytest.raises(IndexLocked, match="another `rag ingest`"):
-        build(embedder, [seeds], index)
+        build(embedder, [seeds], index, wait=False)  # --no-wait; waiting is tested with two processes
 
 
 def test_large_corpus_switches_to_approximate_index(embedder, seeds, tmp_path):

@@ -143,3 +143,38 @@ def test_damaged_chunk_table_says_reingest_without_internals(shared_embedder, se
         f"Error: the index at {index} is unreadable: its chunk table "
         f"({read_manifest(index).generation}/chunks.sqlite) is damaged; re-ingest with `rag ingest PATH --rebuild`\n"
     )
+
+
+def test_a_duplicate_survives_its_original(shared_embedder, tmp_path):
+    """Renamed (copy, then --prune) or edited originals: the copy is indexed on its own, never lost."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    text = "Harbour reopens\n\nThe harbour reopened on Tuesday after the strike ended, officials said.\n"
+    (folder / "a.txt").write_text(text)
+    (folder / "b.txt").write_text(text)
+    index = str(tmp_path / "idx")
+    first = json.loads(run("ingest", str(folder), "--index", index, "--json").stdout)
+    assert {f["source"]: f["status"] for f in first["files"]} == {"news/a.txt": "added", "news/b.txt": "duplicate"}
+    (folder / "a.txt").write_text("Other news\n\nThe ferry timetable changes on Monday, the operator said.\n")
+    second = json.loads(run("ingest", str(folder), "--index", index, "--json").stdout)
+    statuses = {f["source"]: (f["status"], f["detail"]) for f in second["files"]}
+    assert statuses["news/b.txt"] == ("updated", "indexed on its own: news/a.txt changed or went")
+    (folder / "a.txt").unlink()  # and now the original is gone altogether
+    run("ingest", str(folder), "--index", index, "--prune")
+    idx = open_index(Settings(index_dir=tmp_path / "idx"), embedding_info(shared_embedder))
+    assert [c.text for c in idx.chunks_of("news/b.txt")] == [text.strip()]
+    hits = json.loads(run("search", "harbour reopened", "--json", "--index", index).stdout)
+    assert hits[0]["source"] == "news/b.txt"
+
+
+def test_an_export_with_a_bad_line_keeps_what_was_indexed(shared_embedder, folder, tmp_path):
+    export = folder / "exports" / "articles.jsonl"
+    good = [line for n, line in enumerate(export.read_text(encoding="utf-8").splitlines(), 1) if n != 3]
+    export.write_text("\n".join(good) + "\n", encoding="utf-8")
+    index = str(tmp_path / "idx")
+    assert run("ingest", str(export), "--index", index).exit_code == 0
+    export.write_text(good[0] + "\n{broken\n", encoding="utf-8")  # hv-102 and hv-104 unreadable now
+    report = json.loads(run("ingest", str(export), "--index", index, "--json").stdout)
+    assert report["counts"]["pruned"] == 0 and report["counts"]["failed"] == 1
+    sources = {f.source for f in open_index(Settings(index_dir=tmp_path / "idx"), embedding_info(shared_embedder)).files()}
+    assert sources == {f"news/exports/articles.jsonl#hv-10{i}" for i in (1, 2, 4)}

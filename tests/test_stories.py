@@ -43,6 +43,15 @@ def test_ids_are_kept_and_new_articles_are_placed():
     assert assign([a, b, late], second) == second  # nothing new: nothing moves
 
 
+def test_a_reused_file_name_founds_a_new_story():
+    a, b = art("a", 1, [1, 0, 0]), art("b", 2, [1, 0.05, 0])
+    first = assign([a, b], {})
+    assert first["a"] == first["b"] == story_id("a")
+    unrelated = art("a", 3, [0, 0, 1])  # a.txt overwritten with another article
+    second = assign([unrelated, b], {"b": first["b"]})
+    assert second["b"] == first["b"] and second["a"] != first["b"]
+
+
 def test_describe_counts_groups_and_flags_one_sided_stories():
     arts = [art("x1", 1, [1, 0], outlet="Herald", title="Lorry driver shot at Brennik crossing"),
             art("x2", 2, [1, 0], outlet="Courier", title="Brennik crossing shooting: inquiry opens"),
