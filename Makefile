@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 demo: install
 	$(RAG) ingest seeds
+	$(RAG) stories
 	$(RAG) search "Blinken's concern about the Lachin checkpoint" --k 3
 	$(RAG) ask "Where will most of the talks take place?"
 	$(RAG) summarize

@@ -225,4 +225,4 @@ def stories(console: Console, found: list[Story], grouped: bool) -> None:
             bar = "█" * max(1, round(20 * n / total))
             console.print(f"    {escape(who):<28} [green]{bar}[/] {n}", highlight=False, soft_wrap=True)
     what = "outlet groups" if grouped else "outlets (give --outlets FILE to count groups)"
-    console.print(f"[dim]{len(found)} stories; coverage by {what}[/]", highlight=False)
+    console.print(f"[dim]{len(found)} {'story' if len(found) == 1 else 'stories'}; coverage by {what}[/]", highlight=False)

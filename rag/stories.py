@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .cite import STOPWORDS, names
+from .cite import STOPWORDS, names, stem
 from .config import StorySettings
 from .errors import UsageError
 from .index import FileRecord, Index, Snapshot
@@ -39,7 +39,8 @@ class Article:
     outlet: str | None
     title: str | None
     vector: np.ndarray
-    names: frozenset[str]
+    names: frozenset[str]  # stems of the capitalized names in the lede, for matching
+    forms: dict[str, str] = field(default_factory=dict)  # stem -> the name as written, for labels
 
 
 @dataclass
@@ -128,9 +129,9 @@ LEDE_CHARS = 600  # headline and first paragraphs: where an article names its ev
 
 
 def _article(rec: FileRecord, vector: np.ndarray, text: str) -> Article:
-    found = frozenset(w for w in names(text) if w.lower() not in STOPWORDS and not _CALENDAR.match(w))
+    forms = {k: v for k, v in names(text).items() if k.lower() not in STOPWORDS and not _CALENDAR.match(k)}
     return Article(rec.source, _date(rec.date), rec.outlet, rec.title,
-                   vector / max(float(np.linalg.norm(vector)), 1e-12), found)
+                   vector / max(float(np.linalg.norm(vector)), 1e-12), frozenset(forms), forms)
 
 
 _CALENDAR = re.compile(
@@ -279,16 +280,19 @@ def label(arts: list[Article]) -> str:
     """A short neutral label: the names most of the story's articles share, then the title words
     most titles share (never one outlet's headline, which carries its framing)."""
     n = len(arts)
+    forms = {k: v for a in arts for k, v in a.forms.items()}
     name_counts = Counter(w for a in arts for w in a.names)
-    shared = [w for w, c in name_counts.most_common() if c >= max(2, (n + 1) // 2)] or [w for w, _ in name_counts.most_common(2)]
+    ranked = sorted(name_counts.items(), key=lambda kv: (-kv[1], kv[0]))  # ties by name: the same label every run
+    shared = [w for w, c in ranked if c >= max(2, (n + 1) // 2)] or [w for w, _ in ranked[:2]]
     words = Counter(
         w.lower() for a in arts for w in set(re.findall(r"[A-Za-z][a-z]{3,}", a.title or ""))
-        if w.lower() not in STOPWORDS and w not in shared
+        if w.lower() not in STOPWORDS and stem(w) not in shared and w not in forms.values() and not _CALENDAR.match(w)
     )
-    topic = [w for w, c in words.most_common() if c >= max(2, (n + 1) // 2)][:3]
-    if not topic and words:
-        topic = [w for w, _ in words.most_common(2)]
-    return " ".join(shared[:3] + topic) or _short_file(arts[0].source)
+    by_count = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))
+    topic = [w for w, c in by_count if c >= max(2, (n + 1) // 2)][:3] or [w for w, _ in by_count[:2]]
+    named = [forms.get(w, w) for w in shared[:3]]
+    named = [w.title() if w.isupper() and len(w) > 3 else w for w in named]  # datelines: "HALVERN"
+    return " ".join(named + topic) or _short_file(arts[0].source)
 
 
 def _short_file(source: str) -> str:
