@@ -332,16 +332,13 @@ def score_story_set(gold_file: Path, root: Path, cache: Path, embedder: Embedder
     """`rag stories` against a gold grouping (eval/stories/*.json): pairwise precision, recall and
     F1 over article pairs (the standard clustering measure), and whether every story's one-sided
     flag is right (with the set's outlet groups, `<name>.outlets.toml` beside it)."""
-    from .stories import articles_of, describe, load_outlets
-    from .stories import assign as assign_stories
+    from .stories import index_stories, load_outlets
 
     gold_set = json.loads(gold_file.read_text(encoding="utf-8"))
-    index, corpus_settings = corpus_index(root / gold_set["corpus"], cache, embedder, settings)
-    articles = articles_of(index.snapshot())
-    assignment = index.stories() or assign_stories(articles, {}, settings.stories)
+    index, _ = corpus_index(root / gold_set["corpus"], cache, embedder, settings)
     outlets_file = gold_file.with_suffix(".outlets.toml")
-    found = describe(assignment, articles, load_outlets(outlets_file if outlets_file.exists() else None))
-    name = {a.source: a.source.rsplit("/", 1)[-1] for a in articles}
+    found = index_stories(index, settings.stories, load_outlets(outlets_file if outlets_file.exists() else None))
+    name = {src: src.rsplit("/", 1)[-1] for story in found for src in story.sources}
     pred = {name[src]: story.id for story in found for src in story.sources}
     gold = {f: s["id"] for s in gold_set["stories"] for f in s["files"]}
     if set(pred) != set(gold):

@@ -99,6 +99,8 @@ def read_articles(
     if suffix not in SUFFIXES:
         kind = f"{suffix} files are" if suffix else "a file without a suffix is"
         raise BadInput(f"unsupported file type: {kind} not read (rag reads {', '.join(SUFFIXES)})")
+    if suffix in TEXT_SUFFIXES:
+        return [read_document(item, max_bytes)], []
     data = _read_bytes(item.path, max_bytes)
     if suffix in HTML_SUFFIXES:
         if not data.strip():
@@ -106,10 +108,7 @@ def read_articles(
         # trafilatura decodes bytes by the page's own charset; only a page with a BOM is decoded here
         page = decode(data)[0].encode("utf-8") if _bom(data) else _not_binary(data)
         return [html_document(item.source, item.path, page)], []
-    text, encoding = _decode_text(data)
-    if suffix in RECORD_SUFFIXES:
-        return record_documents(item.source, item.path, text, fields or {})
-    return [parse_document(item, text, hashlib.sha256(data).hexdigest(), encoding)], []
+    return record_documents(item.source, item.path, _decode_text(data)[0], fields or {})
 
 
 def read_document(item: InputFile, max_bytes: int) -> Document:
