@@ -3,10 +3,12 @@
 The model is trusted for wording only. It sees the retrieved passages as numbered sentences and
 cites the sentence each of its sentences rests on; each is then checked against the sentence it
 named (names, numbers, speaker, meaning), corrected to another retrieved sentence that supports
-it, or dropped. Whether there is an answer is decided here too: when the model says there is
-none, or none of its sentences survives, the retrieved sentences closest to the question are
-judged one by one ("does this sentence answer the question?", a yes/no the same model gives under
-its own prompt) and the first that does is quoted verbatim and attributed, instead of refusing.
+it, or dropped. Whether there is an answer is decided here too: a supported answer must give what
+the question asks for (a time, a quantity, the words of whoever it names) and be judged to answer
+it; when the model says there is none, or none of its sentences survives, a sentence of the
+articles is quoted verbatim and attributed instead of refusing: for "Was it X who said …?" the
+one that makes the statement (it names who did), otherwise the first of those closest to the
+question that the model judges to answer it ("does this sentence answer the question?").
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from .cite import (
     about_sources,
     assess,
     content_stems,
+    evidence_speakers,
+    numbers,
+    other_names,
     parse_drafts,
     passage_sentences,
 )
@@ -32,6 +37,7 @@ from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
+from .question import asks_for, gives, statement, whose_words
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -76,6 +82,15 @@ def ask(
 
     question_vec = embedder.embed([question])[0]
     passages, shown = _passages(hits, question_vec, embedder, generator, settings)
+    notes: list[str] = []
+    said = statement(question)
+    if said:
+        # Who said it: the sentence that makes the statement names the speaker, where the model
+        # tends to repeat whoever the question guessed; when it is found, it is the answer.
+        found = _who_said(said, passages, embedder, notes, settings)
+        if found is not None:
+            return finish(Answer(question, render_text(found[0]), False, found[0], found[1], generator.name,
+                                 timings, notes))
     system = prompts.load("answer_system.txt").strip()
     user = prompts.fill(prompts.load("answer_user.txt"), "answer_user.txt", passages=shown,
                         question=question.strip()).strip()
@@ -88,7 +103,6 @@ def ask(
         first_token_ms=round(completion.first_token_ms, 1),
         generate_ms=round(completion.generate_ms, 1),
     )
-    notes: list[str] = []
     if completion.text.strip().startswith(ABSTAIN_MARKER):
         # The model's refusal is not the decision: ask for its best attempt (same prompt, already
         # in the KV cache; a grammar without the marker) and let verification and the judge decide.
@@ -97,6 +111,8 @@ def ask(
         completion = generator.complete(messages, forced, settings.max_answer_tokens)
         timings["generate_ms"] = round(timings["generate_ms"] + completion.generate_ms, 1)
     judge = Judge(generator, system, user, notes)  # its judgements go into the notes as they are made
+    kind = asks_for(question)
+    whose = whose_words(question)
     counts: dict[str, int] = {}
     drafts = parse_drafts(completion.text)
     sentences, citations, checked = verify(drafts, passages, embedder, settings, show_unsupported, counts,
@@ -104,7 +120,14 @@ def ask(
     notes += checked
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
-    elif not _answers(citations, passages, judge, settings):
+    elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
+        notes.insert(0, f"the supported sentences give no {kind}, which the question asks for")
+        sentences, citations = [], []
+    elif not _about_whom_asked(whose, " ".join([*(s.text for s in sentences if s.supported),
+                                                *(f"{c.quote} {c.outlet or ''}" for c in citations)])):
+        notes.insert(0, "the answer reports the words of someone other than the question asks about")
+        sentences, citations = [], []
+    elif not _answers(citations, passages, question, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
     if not any(s.supported for s in sentences):
@@ -146,6 +169,7 @@ class Judge:
 
     def yes(self, template: str, **values: str) -> float:
         started = time.perf_counter()
+        values = {k: " ".join(v.split()) for k, v in values.items()}
         asked = prompts.fill(prompts.load(template), template, **values).strip()
         p = self.generator.judge([{"role": "system", "content": self.system},
                                   {"role": "user", "content": f"{self.user}\n\n{asked}"}])
@@ -326,17 +350,18 @@ def _states(judge: Judge, sentence_id: int, claim: str, settings: Settings) -> b
 
 
 def _answers(
-    citations: list[Citation], passages: list[Passage], judge: Judge, settings: Settings
+    citations: list[Citation], passages: list[Passage], question: str, judge: Judge, settings: Settings
 ) -> bool:
     """Whether the sentences the answer cites answer the question, not just concern its subject
     ("How many boats were sent?" -> "40 tonnes of food were sent" is supported and no answer)."""
     shown = {(p.hit.chunk.source, p.evidence[i].start): n for p in passages for n, i in p.ids.items()}
+    shown_text = {n: p.evidence[i].text for p in passages for n, i in p.ids.items()}
     ids = [shown[(c.source, c.start)] for c in citations if (c.source, c.start) in shown]
     if not ids:
         return True  # cited sentences the model was not shown cannot be named to it
     best = 0.0
     for n in ids[:2]:
-        p = judge.yes("judge_answers.txt", id=str(n))
+        p = judge.yes("judge_answers.txt", id=str(n), sentence=shown_text[n], question=question)
         judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
         best = max(best, p)
         if best >= settings.judge_answers:
@@ -356,16 +381,20 @@ def _extract(
 
     Candidates are the sentences the model cited (`pointed`, in order: its pointing is better
     than its wording), then those closest to the question (embedding cosine plus the share of the
-    question's content words they contain); the model is asked of each, by its number, whether
-    it states the answer. Quoting the article's own sentence cannot misstate it; the judge
-    decides only whether it answers."""
+    question's content words they contain), each giving the kind of thing the question asks for
+    (a time, a quantity), naming whoever the question asks the words of, and none a headline; the
+    model is asked of each (quoted to it with the question) whether it answers the question, and
+    the first good enough is quoted. Quoting the article's own
+    sentence cannot misstate it; the judge decides only whether it answers."""
     asked = content_stems(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
         sims = p.vectors @ question_vec
         for n, i in p.ids.items():
             ev = p.evidence[i]
-            if len(ev.text.split()) < MIN_EXTRACT_WORDS:
+            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit)
+                    or not gives(asks_for(question), ev.text, question)
+                    or not _about_whom_asked(whose_words(question), f"{ev.text} {p.hit.chunk.outlet or ''}")):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
@@ -374,18 +403,76 @@ def _extract(
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
     for _, p, n, i in candidates[: settings.judge_candidates]:
         ev = p.evidence[i]
-        yes = judge.yes("judge_answers.txt", id=str(n))
+        yes = judge.yes("judge_answers.txt", id=str(n), sentence=ev.text, question=question)
         judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
         if yes >= settings.judge_extract:
-            quote = " ".join(ev.text.split()).replace("“", "‘").replace("”", "’")
-            text = f"{_label(p.hit)} reports: “{quote}”"
             judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
-            chunk = p.hit.chunk
-            # score 1.0: the answer sentence is the quote itself
-            citation = Citation(1, chunk.source, ev.start, ev.end, ev.text, chunk.title, chunk.outlet, chunk.date,
-                                1.0)
-            return [AnswerSentence(text, [1], True)], [citation]
+            return _quote(p, i)  # score 1.0: the answer sentence is the quote itself
     return None
+
+
+def _who_said(
+    said: str, passages: list[Passage], embedder: Embedder, notes: list[str], settings: Settings
+) -> tuple[list[AnswerSentence], list[Citation]] | None:
+    """The shown sentence that makes the statement a who-said-it question asks about, quoted: it
+    names who made it, whoever the question guessed ("Was it Castell who said …?" -> the
+    sentence where Weber says it). Decided by meaning and facts, not by the judge: the statement
+    is in the question, so the closest sentence that has a speaker and all of the statement's
+    numbers is the one, if it is close enough."""
+    vec = embedder.embed([said])[0]
+    asked = content_stems(said)
+    best: tuple[float, Passage, int] | None = None
+    for p in passages:
+        sims = p.vectors @ vec
+        who = evidence_speakers(p.evidence)
+        for i in p.ids.values():
+            ev = p.evidence[i]
+            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit) or not who[i]
+                    or not numbers(said) <= numbers(ev.text)):
+                continue
+            # the words of the statement count besides its meaning: "sovereign right" is the statement
+            score = float(sims[i]) + 0.5 * len(asked & content_stems(ev.text)) / max(1, len(asked))
+            if best is None or score > best[0]:
+                best = (score, p, i)
+    if best is None:
+        return None
+    score, p, i = best
+    notes.append(f"the sentence closest to the statement asked about ({score:.2f}): {p.evidence[i].text[:80]!r}")
+    if score < settings.statement_score:
+        return None
+    notes.append("answered with the sentence that makes the statement: it names who made it")
+    return _quote(p, i, min(1.0, score))
+
+
+def _quote(p: Passage, i: int, score: float = 1.0) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Sentence `i` of passage `p`, verbatim and attributed: the article's words cannot misstate it.
+    A sentence that goes on with someone's words without naming them ("She added …", "As for
+    the checkpoint, it is …") is quoted from the sentence of its paragraph that names them."""
+    ev, chunk = p.evidence[i], p.hit.chunk
+    first = ev
+    who = evidence_speakers(p.evidence)[i]
+    j = i
+    while who and not who & content_stems(chunk.text[first.start - chunk.start : ev.end - chunk.start]) \
+            and j > 0 and i - j < 2 and p.evidence[j - 1].paragraph == ev.paragraph \
+            and not prompts.is_injection(p.evidence[j - 1].text):
+        j -= 1
+        first = p.evidence[j]
+    text_span = chunk.text[first.start - chunk.start : ev.end - chunk.start]
+    quote = " ".join(text_span.split()).replace("“", "‘").replace("”", "’")
+    text = f"{_label(p.hit)} reports: “{quote}”"
+    citation = Citation(1, chunk.source, first.start, ev.end, text_span, chunk.title, chunk.outlet, chunk.date, score)
+    return [AnswerSentence(text, [1], True)], [citation]
+
+
+def _about_whom_asked(whose: set[str], text: str) -> bool:
+    """Whether `text` names whoever the question asks the words of (True when it names no one)."""
+    return not whose or bool(whose & (content_stems(text) | content_stems(other_names(text))))
+
+
+def _is_title(text: str, hit: Hit) -> bool:
+    """A headline is the outlet's framing, not a statement it reports: never quoted as an answer."""
+    title = " ".join((hit.chunk.title or "").split())
+    return bool(title) and title in " ".join(text.split())
 
 
 def _label(hit: Hit) -> str:

@@ -51,6 +51,8 @@ _SUBJECT_SPEAKS = re.compile(
     rf"|[Tt]he\s+[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){{0,2}}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
     rf"|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)[”\"’']?\s+[“\"‘']?{_ADV}(?:{SPEECH_VERBS})\b"
 )
+# "Piet Vos, Drenland's economy minister, said ...": the name, not what follows "said", speaks.
+_APPOSITIVE_SPEAKS = re.compile(rf"(?:^|\bthat\s+)(?P<who>{_NAME_RUN}),\s+[^,.;]{{3,80}},\s+{_ADV}(?:{SPEECH_VERBS})\b")
 # "..., said X." / "..." reads the readout.
 _SPEAKS_AFTER = re.compile(rf"(?:,[”\"]?|(?<=\S)[”\"])\s*(?:{SPEECH_VERBS})\s+(?P<who>[^,.”\"]{{2,80}})")
 _ACCORDING = re.compile(r"\b[Aa]ccording to (?P<who>[^,.”\"]{3,80})")
@@ -131,11 +133,30 @@ def parse_drafts(text: str) -> list[Draft]:
     tail = text[pos:].strip()
     for s, e in split_sentences(tail):
         drafts.append(Draft(_clean(tail[s:e]), ()))
-    return [d for d in drafts if len(d.text.split()) >= 3 and not d.text.startswith("NOT IN SOURCES")]
+    return [d for d in drafts if len(d.text.split()) >= 3 and "not in sources" not in d.text.lower()]
+
+
+_INPUT = r"(?:the\s+|this\s+|these\s+)?(?:given\s+|provided\s+|retrieved\s+)?(?:passages?|sentences?|sources?|articles?|texts?|information|context)(?:\s*\[\d+\])?"
+# What the model says around a claim instead of the claim: "Yes, ...", "According to the passage,
+# ...", "The passage states that ...". Unframed, the claim is checked (and shown) on its own; a
+# frame naming a real speaker ("According to Turan, ...") is an attribution and stays.
+_FRAME = re.compile(
+    rf"^(?:(?:yes|no)\b\s*[,.;:!\u2014-]\s*|(?:according\s+to|based\s+on|as\s+(?:stated|mentioned|reported)\s+in|as\s+per)\s+"
+    rf"{_INPUT}\s*,\s*|{_INPUT}\s+(?:clearly\s+)?(?:states?|says?|mentions?|reports?|indicates?|notes?|shows?)\s+(?:that\s+)?)",
+    re.IGNORECASE,
+)
+
+
+def unframe(sentence: str) -> str:
+    """The claim inside the model's frame: "Yes, according to the passage, X said ..." -> "X said ..."."""
+    s = sentence.strip()
+    while (m := _FRAME.match(s)) and m.end() < len(s):
+        s = s[m.end():].lstrip()
+    return s[:1].upper() + s[1:] if s != sentence.strip() else s
 
 
 def _clean(s: str) -> str:
-    s = s.strip()
+    s = unframe(s.strip())
     return s if s.endswith((".", "!", "?", '"', "”")) else s + "."
 
 
@@ -194,6 +215,120 @@ def listed(text: str) -> int:
     return best
 
 
+_QUANTITY = re.compile(rf"\b(?:\d[\d,.]*\d|\d|{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+_COUNTED_AFTER = re.compile(r"^-?\s*(?:of\s+(?:its|the|their|his|her|our)\s+)?([^.,;:!?()\"“”]*)")
+# Counted words that fit anything counted: "23 people" may be "23 victims"
+_SCALES = frozenset("hundred thousand million billion trillion m bn".split())
+GENERIC_COUNTED = frozenset(stem(w).rstrip("s") for w in "people persons percent per cent times".split())
+
+
+def quantities(text: str) -> dict[str, set[str]]:
+    """What each number counts: the content words right after it, up to the first function word
+    ("nine victims in ..." -> {"9": {"victim"}}, "4,000 of its members" -> {"4000": {"member"}}).
+    A number followed by nothing countable (a date, the end of a clause) maps to an empty set."""
+    found: dict[str, set[str]] = {}
+    for m in _QUANTITY.finditer(text):
+        raw = m.group(0)
+        n = _NUMBER_WORDS.get(raw.lower(), raw.rstrip(".,").replace(",", ""))
+        words: list[str] = []
+        for w in _COUNTED_AFTER.match(text[m.end():]).group(1).split():  # type: ignore[union-attr]
+            if w.lower() in _SCALES:  # part of the number: "62 million crowns" counts crowns
+                continue
+            if w.lower() in STOPWORDS or not w[0].isalpha() or len(words) == 3:
+                break
+            words.append(stem(w.strip("'’-")).rstrip("s"))  # "days" and "three-day" count the same
+        found.setdefault(n, set()).update(words)
+    return found
+
+
+# Counted words that name the same people in news reports: 4,000 "workers" joined a strike the union
+# counts as 4,000 "members". A count of victims stays a count of victims.
+_SAME_COUNT = [frozenset(stem(w).rstrip("s") for w in group.split()) for group in (
+    "workers members employees staff strikers dockworkers dockers unionists labourers laborers",
+    "deaths dead victims killed bodies fatalities lives",
+    "vehicles cars lorries trucks",
+)]
+
+
+def _counted_as(words: set[str]) -> set[str]:
+    return words | {f"group{i}" for i, group in enumerate(_SAME_COUNT) if words & group}
+
+
+def count_the_same(a: set[str], b: set[str]) -> bool:
+    """Whether two sets of counted words (from `quantities`) can count the same thing."""
+    return bool(not a or not b or a & GENERIC_COUNTED or b & GENERIC_COUNTED or _counted_as(a) & _counted_as(b))
+
+
+def miscounted(claim: dict[str, set[str]], haystack: dict[str, set[str]]) -> list[str]:
+    """Numbers the claim counts one thing with and the passage only ever counts another with:
+    "Open Hands has 9 volunteers" against "the group's volunteers had found the nine victims"."""
+    wrong = []
+    for n, words in claim.items():
+        if n in haystack and not count_the_same(words, haystack[n]):
+            wrong.append(n)
+    return wrong
+
+
+_MONTHS = "January February March April May June July August September October November December".split()
+_NUMERIC_DATE = re.compile(r"\b(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}|\d{2}))\b")
+
+
+def spelled_dates(text: str) -> str:
+    """Numeric dates written out ("30.04.23" -> "30 April 2023", "2023-05-01" -> "1 May 2023"),
+    so that "April 30" is found in a dateline. Slashed dates that could be either order give both."""
+    out = []
+    for m in _NUMERIC_DATE.finditer(text):
+        if m.group(1):
+            orders = [(int(m.group(3)), int(m.group(2)), m.group(1))]
+        else:
+            a, b, year = int(m.group(4)), int(m.group(6)), m.group(7)
+            year = year if len(year) == 4 else f"20{year}"
+            orders = [(a, b, year)] if m.group(5) == "." or a > 12 else [(b, a, year)] if b > 12 else [(a, b, year), (b, a, year)]
+        out += [f"{d} {_MONTHS[mo - 1]} {y}" for d, mo, y in orders if 1 <= mo <= 12 and 1 <= d <= 31]
+    return " ".join(out)
+
+
+# Names a passage may write another way than the answer: abbreviations, and countries against
+# their adjectives where the two do not share a stem ("France"/"French"; "Armenia"/"Armenian" do).
+_SAME_NAMES = [tuple(g.split("|")) for g in """US|U.S.|USA|United States|America|American|Americans
+UK|U.K.|United Kingdom|Britain|British|Great Britain
+EU|E.U.|European Union|Europe|European
+UN|U.N.|United Nations
+NATO|Nato
+France|French|Germany|German|Germans
+Netherlands|Dutch
+Spain|Spanish|Sweden|Swedish|Poland|Polish|Denmark|Danish|Finland|Finnish
+Switzerland|Swiss|Turkey|Turkish|Greece|Greek|Ireland|Irish
+China|Chinese|Japan|Japanese|Lebanon|Lebanese|Portugal|Portuguese|Vietnam|Vietnamese""".splitlines()]
+_PAIRS = {"France": "French", "Germany": "German", "Spain": "Spanish", "Sweden": "Swedish",
+          "Poland": "Polish", "Denmark": "Danish", "Finland": "Finnish", "Switzerland": "Swiss",
+          "Turkey": "Turkish", "Greece": "Greek", "Ireland": "Irish", "China": "Chinese", "Japan": "Japanese",
+          "Lebanon": "Lebanese", "Portugal": "Portuguese", "Vietnam": "Vietnamese", "Germans": "Germany"}
+_DEMONYM_ENDINGS = ("ian", "an", "n", "i", "ese", "ish")
+
+
+def other_names(text: str) -> str:
+    """Other ways of writing the names in `text`, to add to a haystack: "U.S." -> "US United States
+    America American ...", "France" -> "French", "Kovia" -> "Kovian", "Drenish" -> "Dren"."""
+    out: list[str] = []
+    for group in _SAME_NAMES:
+        for name in group:
+            if name in _PAIRS or name in _PAIRS.values():
+                continue
+            if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text):
+                out += group
+                break
+    for country, adjective in _PAIRS.items():
+        if re.search(rf"\b(?:{country}|{adjective})\b", text):
+            out += [country, adjective]
+    for word in set(re.findall(r"\b[A-Z][a-z]{3,}\b", text)):  # invented places follow the same rules
+        root = word[:-1] if word.endswith(("a", "e", "o", "y")) else word
+        out += [root + e for e in _DEMONYM_ENDINGS] + [word + "n"]
+        out += [word[: -len(e)] + tail for e in _DEMONYM_ENDINGS if word.endswith(e) and len(word) - len(e) >= 4
+                for tail in ("", "a")]
+    return " ".join(out)
+
+
 def changes(text: str) -> set[tuple[str, str]]:
     """Directed changes "from 40 to 10" (also written "to 10 from 40") as (from, to) pairs:
     the same two numbers in the wrong direction say the opposite."""
@@ -220,7 +355,7 @@ def names(text: str) -> dict[str, str]:
 
 _COMMON_INITIALS = frozenset(
     """during earlier later last next both most many some several officials ministers talks
-    peace in on at after before according while despite since meanwhile separately""".split()
+    peace in on at after before according while despite since meanwhile separately yes no""".split()
 )
 
 
@@ -239,7 +374,10 @@ def speakers(sentence: str, subject: bool = False) -> list[str]:
     if subject:
         found += [m.group("who") for m in _SUBJECT.finditer(s)
                   if not _PREPOSITION.search(s[: m.start()]) and m.group("who").split()[0].lower() not in _COMMON_INITIALS][:1]
-    found += [m.group("who") for m in _SPEAKS_AFTER.finditer(s)]
+    apposed = list(_APPOSITIVE_SPEAKS.finditer(s))
+    found += [m.group("who") for m in apposed]
+    found += [m.group("who") for m in _SPEAKS_AFTER.finditer(s)
+              if not any(a.start() < m.start() < a.end() for a in apposed)]
     found += [m.group("who") for m in _ACCORDING.finditer(s)]
     return [w.strip(" ,") for w in found if w.strip(" ,")]
 
@@ -360,6 +498,7 @@ class _Facts:
     stems: set[str]
     numbers: set[str]
     counted: dict[str, str]  # number words that count a plural noun: {"2": "ministers"}
+    quantities: dict[str, set[str]]  # what each number counts: {"9": {"volunt"}}
     names: dict[str, str]
     changes: set[tuple[str, str]]
     echo: frozenset[str]  # words taken from the question that no passage has
@@ -367,16 +506,21 @@ class _Facts:
     @classmethod
     def of(cls, claim: str, question_only: frozenset[str]) -> _Facts:
         stems = content_stems(claim)
-        return cls(stems, numbers(claim), counted(claim), names(claim), changes(claim),
+        return cls(stems, numbers(claim), counted(claim), quantities(claim), names(claim), changes(claim),
                    frozenset(stems & question_only) - _LIGHT_STEMS)
 
 
 def _support(facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None) -> Support:
+    haystack = f"{haystack} {spelled_dates(haystack)}"
     haystack_stems = content_stems(haystack)
     overlap = len(facts.stems & haystack_stems) / max(1, len(facts.stems))
+    haystack_stems |= content_stems(other_names(haystack))
     haystack_numbers = numbers(haystack)
     missing = sorted(n for n in facts.numbers if n not in haystack_numbers and not _counts(facts, n, haystack))
     missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems)
+    missing += [f"{n} {' '.join(sorted(facts.quantities[n]))} (the passage counts something else)"
+                for n in miscounted(facts.quantities, quantities(haystack))
+                if n not in missing and not _counts(facts, n, haystack)]
     haystack_changes = changes(haystack)
     missing += [f"from {a} to {b}" for a, b in sorted(facts.changes) if (b, a) in haystack_changes]
     echo = tuple(f"{w} (from the question)" for w in sorted(facts.echo - haystack_stems))

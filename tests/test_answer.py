@@ -46,8 +46,8 @@ LABELS = {TURAN: "Passage (Turan; 2023-04-30):", ARMENIAN: "Passage (2023-05-01)
 
 
 def judged(prompt: str) -> str:
-    """The text of the sentence a judge prompt asks about (its last line names it by number)."""
-    asked = re.search(r"\[(\d+)\]", prompt.splitlines()[-1]).group(1)
+    """The text of the sentence a judge prompt asks about (as the model was shown it)."""
+    asked = re.findall(r"\[(\d+)\]", prompt)[-1]  # the judgement comes last and names its sentence
     return next(line for line in prompt.splitlines() if line.startswith(f"[{asked}] "))
 
 
@@ -220,8 +220,19 @@ def test_a_sentence_about_the_sources_is_not_supported(seed_index, embedder):
     assert any("a claim about the sources" in n for n in result.notes)
 
 
-def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, embedder):
-    """Supported, and beside the point: the judge is asked whether the cited sentence answers."""
+@pytest.mark.parametrize(
+    "question, why",
+    [
+        # the judge is asked whether the cited sentence answers
+        ("Which building outside Washington hosts most of the talks?",
+         "the supported sentences do not answer the question"),
+        # asked for a quantity, given none: decided before any judge
+        ("How many kilometres from Washington is the training centre?",
+         "the supported sentences give no quantity, which the question asks for"),
+    ],
+)
+def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, embedder, question, why):
+    """Supported, and beside the point."""
     index, settings = seed_index
 
     def verbatim(messages):  # a shown sentence, word for word: supported by construction
@@ -231,9 +242,9 @@ def test_a_supported_sentence_that_does_not_answer_is_not_an_answer(seed_index, 
 
     gen = Scripted(verbatim, yes=lambda prompt: 0.9 if "answer to the question" in prompt.splitlines()[-1]
                    and "Most of the talks" in judged(prompt) else 0.1)
-    result = ask("How many kilometres from Washington is the training centre?", index, embedder, gen, settings)
+    result = ask(question, index, embedder, gen, settings)
     assert "Blinken" not in result.answer
-    assert result.notes[0] == "the supported sentences do not answer the question"
+    assert result.notes[0] == why
     assert result.verification["sentences_supported_as_cited"] == 1
 
 
@@ -280,3 +291,42 @@ def test_injected_instructions_are_masked_in_the_prompt(embedder, seeds, index_o
 )
 def test_render_text(sentences, expected):
     assert render_text(sentences) == expected
+
+
+def test_a_headline_is_never_quoted_as_the_answer(seed_index, embedder):
+    """A title is the outlet's framing, not a statement it reports, however sure the judge is."""
+    index, settings = seed_index
+    headline = "Blinken Tells Aliyev On A Sunday Call"
+    gen = Scripted("NOT IN SOURCES", yes=lambda prompt: 0.99 if headline in judged(prompt) else 0.1)
+    result = ask("What did Blinken tell Aliyev on the Sunday call?", index, embedder, gen, settings)
+    assert headline not in result.answer
+    assert gen.judged and not any(headline in judged(p) for p in gen.judged)  # not even put to the judge
+
+
+def test_who_said_it_is_answered_with_the_sentence_that_says_it(seed_index, embedder):
+    """The question guesses the wrong speaker and the model finds nothing: the sentence that makes
+    the statement is quoted, naming who really made it, with no judge asked."""
+    index, settings = seed_index
+    gen = Scripted("NOT IN SOURCES", yes=0.0)
+    result = ask("Was it Aliyev who said he believed peace was possible?", index, embedder, gen, settings)
+    assert not result.abstained
+    assert "State Department" in result.answer and "peace was possible" in result.answer
+    assert "Aliyev" not in result.answer
+    assert any("makes the statement" in n for n in result.notes)
+
+
+def test_an_answer_with_someone_elses_words_does_not_answer_what_x_said(seed_index, embedder):
+    """Asked what Zakharova said, a supported sentence about the venue is no answer; a sentence
+    where she speaks is."""
+    index, settings = seed_index
+
+    def blinken(messages):  # a shown sentence about Blinken, word for word: supported by construction
+        line = next(x for x in messages[-1]["content"].splitlines()
+                    if x.startswith("[") and "Blinken" in x and "Zakharova" not in x)
+        return f"{line[line.index(']') + 2:].rstrip('.')} [{line[1:line.index(']')]}]."
+
+    gen = Scripted(blinken)
+    result = ask("What did Zakharova say about Western mediation?", index, embedder, gen, settings)
+    assert result.verification["sentences_supported_as_cited"] == 1
+    assert result.abstained or "Zakharova" in result.answer
+    assert any("someone other than the question asks about" in n for n in result.notes)

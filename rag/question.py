@@ -1,0 +1,123 @@
+"""What kind of thing a question asks for, and whether an answer gives one. Pure logic.
+
+A sentence can be true, cited and on topic and still not answer: asked "When will households be
+paid?", "The government said it would pay 5,000 crowns" answers how much, not when. The model's
+yes/no judgement misses this often at 1.5B parameters; the question's own words say it plainly.
+Only the kinds that can be recognised reliably are checked (a time, a quantity); a question of
+any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .cite import STOPWORDS, count_the_same, names, numbers, quantities, stem
+
+_TIME_QUESTION = re.compile(
+    r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|(?:on|by|in|at|until|since|from)?\s*(?:what|which)\s+"
+    r"(?:date|day|days|weekday|year|month|time|hour|week)\b|what\s+day\s+of\s+the\s+week\b)",
+    re.IGNORECASE,
+)
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow\s+(?:many|much)\b(?:\s+(?P<what>[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?))?"
+    r"|\b(?:what|which)\s+(?:[a-z]+\s+)?(?:number|percentage|share|amount|sum|figure|price|cost|toll|total|count)\b"
+    r"|\bhow\s+(?:large|big|high|long|far|old|heavy|expensive)\b",
+    re.IGNORECASE,
+)
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday weekend"
+_MONTHS = "january february march april may june july august september october november december"
+_TIME_WORDS = frozenset(
+    f"""{_WEEKDAYS} {_MONTHS} today yesterday tomorrow tonight morning afternoon evening night noon
+    midnight week weeks month months year years day days hour hours minute minutes ago date dates
+    deadline soon later earlier immediately now then season spring summer autumn winter weekly monthly
+    daily annually o'clock""".split()
+)
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:a\.m\.|p\.m\.|am|pm)\b|\b(?:1[89]|20)\d\d\b", re.IGNORECASE)
+
+
+def asks_for(question: str) -> str | None:
+    """"time", "quantity" or None (anything else, or unsure)."""
+    if _TIME_QUESTION.search(question):
+        return "time"
+    if _QUANTITY_QUESTION.search(question):
+        return "quantity"
+    return None
+
+
+def counted_in_question(question: str) -> set[str]:
+    """The word a "how many" question counts, as a counted-word stem: "How many boats ..." -> {"boat"}.
+    Not for "how much": "How much rain fell?" is answered in millimetres, not in rains."""
+    m = _QUANTITY_QUESTION.search(question)
+    what = (m.group("what") or "") if m and re.search(r"\bmany\b", m.group(0), re.IGNORECASE) else ""
+    words = [w for w in what.split() if w.lower() not in STOPWORDS]
+    return {stem(w).rstrip("s") for w in words[:1]}
+
+
+def gives(kind: str | None, answer: str, question: str = "") -> bool:
+    """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
+
+    A time: a weekday, month, year, clock time or a word of time ("within two years", "no date").
+    A quantity: a number; for "how many boats" a number that counts boats (or people, or does not
+    say what it counts: "Nine were sent"), not one that counts tonnes of food."""
+    if kind is None:
+        return True
+    words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
+    if kind == "time":
+        return bool(words & _TIME_WORDS or _CLOCK.search(answer))
+    found = numbers(answer)
+    if not found:
+        return False
+    asked = counted_in_question(question)
+    if not asked:
+        return True
+    counts = quantities(answer)
+    return any(count_the_same(asked, counts.get(n, set())) for n in found)
+
+
+
+_SAYING = (r"say|says|said|call|calls|called|claim|claimed|tell|told|announce|announced|describe|described|"
+           r"warn|warned|promise|promised|pledge|pledged|insist|insisted|argue|argued|demand|demanded|state|"
+           r"stated|blame|blamed|accuse|accused|express|expressed|deny|denied|reject|rejected|welcome|welcomed|"
+           r"praise|praised|criticize|criticized|criticise|criticised|condemn|condemned|predict|predicted|"
+           r"urge|urged|suggest|suggested|admit|admitted|confirm|confirmed|propose|proposed|dismiss|dismissed|"
+           r"vow|vowed|complain|complained|concede|conceded|estimate|estimated|put|give|gave|report|reported|"
+           r"refer|referred|label|labelled|labeled|characterize|characterized|question|questioned|threaten|threatened")
+_AUX = r"(?:did|does|do|has|have|had|was|is|were|are|will|would|can|could)\b"
+# the verb is lower case: "Did the State Department ..." has no verb "state"
+_WHO_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
+    r"^\s*(?:was|is|wasn't|isn't)\s+it\s+(?P<who>.+?)\s+(?:who|that)\s+(?P<what>.+?)[?.\s]*$",
+    rf"^\s*(?:did|does|has|had|didn't|doesn't)\s+(?P<who>.+?)\s+(?P<what>(?-i:{_SAYING})\b.+?)[?.\s]*$",
+    rf"^\s*who\s+(?:was\s+it\s+that\s+|(?:had|has)\s+)?(?P<what>(?-i:{_SAYING})\b.+?)[?.\s]*$",
+    rf"^\s*(?:which|what)\s+(?:(?!{_AUX})[\w'’-]+\s+){{1,3}}?(?P<what>(?-i:{_SAYING})\b.+?)[?.\s]*$",
+)]
+
+
+def statement(question: str) -> str | None:
+    """What a who-said-it question says was said: "Was it Castell who said the army would fix the
+    roads?" -> "said the army would fix the roads". The sentence of a passage that says it names
+    who did; None for any other question."""
+    for pattern in _WHO_QUESTIONS:
+        m = pattern.match(question)
+        if m and len(m.group("what").split()) >= 3:
+            return m.group("what")
+    return None
+
+
+_REACTION = (r"say|said|think|thought|react|reacted|respond|responded|reply|replied|answer|answered|make|made|"
+             r"feel|felt|claim|claimed|argue|argued|want|wanted|propose|proposed|promise|promised|demand|demanded|"
+             r"decide|decided|do|did|announce|announced")
+_WHOSE_WORDS = re.compile(
+    rf"^\s*(?:what|how|why)\s+(?:did|does|do|has|have|had|will|would)\s+(?P<who>.+?)\s+(?-i:{_REACTION})\b"
+    r"|^\s*what\s+(?:is|was|were|are)\s+(?P<owner>.+?)['’]s?\s+(?:reaction|response|position|view|stance|answer|plan|demand)\b",
+    re.IGNORECASE,
+)
+
+
+def whose_words(question: str) -> set[str]:
+    """The name stems of whoever a question asks the words or deeds of ("How did Kovia's steel
+    producers react?" -> {"kovia"}): an answer about what someone else said does not answer it.
+    Empty when the question names no one ("What did the union say?" may be any of its officials)."""
+    m = _WHOSE_WORDS.match(question)
+    if not m:
+        return set()
+    return set(names(m.group("who") or m.group("owner")))

@@ -1,0 +1,89 @@
+"""What a question asks for, and whether an answer gives it (pure logic)."""
+
+import pytest
+
+from rag.question import asks_for, gives, statement, whose_words
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When will Tarsa households receive the payments?", "time"),
+        ("On what date is the maternity unit scheduled to shut?", "time"),
+        ("What day of the week did the river overflow?", "time"),
+        ("Which day did Blinken call Aliyev?", "time"),
+        ("How many days did the stoppage last?", "quantity"),
+        ("How much did the bridge cost?", "quantity"),
+        ("What death toll did the minister give?", "quantity"),
+        ("Who said the valve had been replaced?", None),
+        ("Why was the school closed?", None),
+        ("Which leader did Blinken phone first?", None),
+        ("What did the ministry say about the day of the talks?", None),
+    ],
+)
+def test_what_a_question_asks_for(question, kind):
+    assert asks_for(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, answer, ok",
+    [
+        ("When will households be paid?", "The government said it would pay 5,000 crowns to every household.", False),
+        ("When will households be paid?", "Payments start on Monday.", True),
+        ("When will the tariff end?", "Kovia said it would be removed within two years.", True),
+        ("When will the tariff end?", "Vos said the agreement sets no date for removing it.", True),
+        ("When was the dispatch filed?", "It was filed on 30.04.23.", True),  # a numeric date
+        ("When was the dispatch filed?", "Turan filed it from Washington.", False),
+        ("When was the dispatch filed?", "It was filed in 2023.", True),
+        ("How many boats were sent?", "Open Hands delivered 40 tonnes of food.", False),
+        ("How many boats were sent?", "Nine were sent.", True),  # the number says nothing else
+        ("How many days did it last?", "It lasted three days.", True),
+        ("How many people died?", "At least 23 victims were found.", True),
+        ("How many workers struck?", "4,000 of its members joined the strike.", True),
+        ("How many workers will be laid off?", "850 people will lose their jobs.", True),
+        ("How much rain fell in a day?", "180 millimetres of rain fell.", True),  # "how much": any unit
+        ("How much rain fell in a day?", "The river burst its banks.", False),
+        ("How much did it cost?", "It cost 62 million crowns.", True),
+        ("How much did it cost?", "The mayor refused to say.", False),
+        ("Who said it?", "Nobody did.", True),  # not a kind that is checked
+    ],
+)
+def test_an_answer_gives_what_is_asked(question, answer, ok):
+    assert gives(asks_for(question), answer, question) is ok
+
+
+
+@pytest.mark.parametrize(
+    "question, said",
+    [
+        ("Was it Pashinyan who called the Lachin checkpoint Baku's sovereign right?",
+         "called the Lachin checkpoint Baku's sovereign right"),
+        ("Did the State Department spokesman demand that Baku comply with the ruling?",
+         "demand that Baku comply with the ruling"),  # "State" is part of the name, not the verb
+        ("Who said the soldiers would repair the roads?", "said the soldiers would repair the roads"),
+        ("Which minister warned that the toll could rise?", "warned that the toll could rise"),
+        ("Who put the death toll at 23?", "put the death toll at 23"),
+        # not who-said-it questions
+        ("Did the strike start on Monday?", None),
+        ("Was the Tarsa rainfall a record for the province?", None),
+        ("What did the EU say about the checkpoint?", None),
+        ("Who leads the union?", None),
+    ],
+)
+def test_the_statement_a_who_said_it_question_asks_about(question, said):
+    assert statement(question) == said
+
+
+@pytest.mark.parametrize(
+    "question, whose",
+    [
+        ("How did Kovia's steel producers react to the agreement signed in Vell?", {"kovia"}),
+        ("What was Baku's reaction to the remarks?", {"baku"}),
+        ("What did the EU say about the new checkpoint?", {"eu"}),
+        ("What did the union say about the night shift?", set()),  # no name: any of its officials
+        ("Who said the talks would resume?", set()),
+        ("Why did the bridge open late?", set()),
+    ],
+)
+def test_whose_words_a_question_asks_about(question, whose):
+    assert whose_words(question) == whose
