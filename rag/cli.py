@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .cli_models import models_app
-from .config import DEFAULT_INDEX_DIR, Settings
+from .config import DEFAULT_INDEX_DIR, SHORT_SECTION_CAPS, Settings
 from .errors import RagError, UsageError
 
 if TYPE_CHECKING:
@@ -330,6 +330,11 @@ class Format(StrEnum):
     md = "md"
 
 
+class Length(StrEnum):
+    short = "short"
+    full = "full"
+
+
 @app.command()
 def stories(
     index: IndexOpt = DEFAULT_INDEX_DIR,
@@ -394,6 +399,9 @@ def summarize(
     model: ModelOpt = "default",
     as_json: JsonOpt = False,
     fmt: Annotated[Format, typer.Option("--format", help="text (colored on a terminal) or md (Markdown).")] = Format.text,
+    length: Annotated[
+        Length, typer.Option("--length", help="short (about 5 sentences, an editor's roundup) or full.")
+    ] = Length.full,
     llm_url: LlmUrlOpt = None,
 ) -> None:
     """A neutral summary of what the indexed articles report: what they agree on, where their
@@ -405,7 +413,8 @@ def summarize(
     from .stories import index_stories
     from .summarize import summarize as run_summarize
 
-    settings = Settings(index_dir=index, embed_url=embed_url)
+    caps = SHORT_SECTION_CAPS if length is Length.short else Settings.section_caps
+    settings = Settings(index_dir=index, embed_url=embed_url, section_caps=caps)
     try:
         embedder, idx = _open_index(settings)
         if story or not (source or topic):

@@ -39,6 +39,10 @@ class StorySettings:
     refine_rounds: int = 3  # re-placing passes after the first, single one (see rag.stories.assign)
 
 
+# `rag summarize --length short`: about five sentences, the length of an editor's roundup (80-120 words)
+SHORT_SECTION_CAPS = (2, 2, 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     index_dir: Path = DEFAULT_INDEX_DIR  # where `rag ingest` writes and every command reads
@@ -76,7 +80,7 @@ class Settings:
     related_cosine: float = 0.45  # a one-source claim this close to another source's claim is contested
     topic_min_cosine: float = 0.3  # with --topic, claims less similar to the topic are left out
     max_claims: int = 1500  # claims aligned pairwise (quadratic); the most central are kept
-    section_caps: tuple[int, int, int] = (4, 6, 4)  # sentences: agree, differ, one source
+    section_caps: tuple[int, int, int] = (4, 6, 4)  # sentences: agree, differ, one source (`--length full`)
     max_sentence_tokens: int = 90  # one summary sentence (the grammar caps it at 300 characters)
     models_dir: Path | None = None  # GGUF cache; None = $RAG_MODELS_DIR or ~/.cache/rag/models
 

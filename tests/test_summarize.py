@@ -145,3 +145,17 @@ def test_summarize_one_story_at_a_time(shared_embedder, tmp_path):
     assert {s["source"] for s in json.loads(one.stdout)["sources"]} == set(stories[1]["sources"])
     unknown = runner.invoke(app, ["summarize", "--model", "test", "--story", "s-nope"])
     assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: no story s-nope in .rag; `rag stories` lists them")
+
+
+def test_a_short_summary_is_about_five_sentences(shared_embedder, tmp_path):
+    """`--length short`: an editor's roundup, at most two sentences per section and five in all."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(FIXTURES / "dispute")]).exit_code == 0
+    full = runner.invoke(app, ["summarize", "--model", "test", "--json"])
+    short = runner.invoke(app, ["summarize", "--model", "test", "--json", "--length", "short"])
+    assert full.exit_code == short.exit_code == 0, short.stderr
+    per_section = [len(s["sentences"]) for s in json.loads(short.stdout)["sections"]]
+    assert per_section and max(per_section) <= 2 and sum(per_section) <= 5
+    assert sum(per_section) < sum(len(s["sentences"]) for s in json.loads(full.stdout)["sections"])
+    bad = runner.invoke(app, ["summarize", "--model", "test", "--length", "tiny"])
+    assert bad.exit_code == 2
