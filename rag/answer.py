@@ -28,8 +28,8 @@ from .cite import (
     assess,
     content_stems,
     evidence_speakers,
+    known_stems,
     numbers,
-    other_names,
     parse_drafts,
     passage_sentences,
 )
@@ -387,14 +387,14 @@ def _extract(
     the first good enough is quoted. Quoting the article's own
     sentence cannot misstate it; the judge decides only whether it answers."""
     asked = content_stems(question)
+    kind, whose = asks_for(question), whose_words(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
         sims = p.vectors @ question_vec
         for n, i in p.ids.items():
             ev = p.evidence[i]
-            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit)
-                    or not gives(asks_for(question), ev.text, question)
-                    or not _about_whom_asked(whose_words(question), f"{ev.text} {p.hit.chunk.outlet or ''}")):
+            if (not _quotable(p, i) or not gives(kind, ev.text, question)
+                    or not _about_whom_asked(whose, f"{ev.text} {p.hit.chunk.outlet or ''}")):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
@@ -427,8 +427,7 @@ def _who_said(
         who = evidence_speakers(p.evidence)
         for i in p.ids.values():
             ev = p.evidence[i]
-            if (len(ev.text.split()) < MIN_EXTRACT_WORDS or _is_title(ev.text, p.hit) or not who[i]
-                    or not numbers(said) <= numbers(ev.text)):
+            if not _quotable(p, i) or not who[i] or not numbers(said) <= numbers(ev.text):
                 continue
             # the words of the statement count besides its meaning: "sovereign right" is the statement
             score = float(sims[i]) + 0.5 * len(asked & content_stems(ev.text)) / max(1, len(asked))
@@ -466,13 +465,15 @@ def _quote(p: Passage, i: int, score: float = 1.0) -> tuple[list[AnswerSentence]
 
 def _about_whom_asked(whose: set[str], text: str) -> bool:
     """Whether `text` names whoever the question asks the words of (True when it names no one)."""
-    return not whose or bool(whose & (content_stems(text) | content_stems(other_names(text))))
+    return not whose or bool(whose & known_stems(text))
 
 
-def _is_title(text: str, hit: Hit) -> bool:
-    """A headline is the outlet's framing, not a statement it reports: never quoted as an answer."""
-    title = " ".join((hit.chunk.title or "").split())
-    return bool(title) and title in " ".join(text.split())
+def _quotable(p: Passage, i: int) -> bool:
+    """Whether sentence `i` of `p` may be quoted as an answer: not a heading, byline or fragment,
+    and not the headline, which is the outlet's framing, not a statement it reports."""
+    text = " ".join(p.evidence[i].text.split())
+    title = " ".join((p.hit.chunk.title or "").split())
+    return len(text.split()) >= MIN_EXTRACT_WORDS and not (title and title in text)
 
 
 def _label(hit: Hit) -> str:

@@ -269,7 +269,7 @@ def miscounted(claim: dict[str, set[str]], haystack: dict[str, set[str]]) -> lis
     return wrong
 
 
-_MONTHS = "January February March April May June July August September October November December".split()
+MONTHS = "January February March April May June July August September October November December".split()
 _NUMERIC_DATE = re.compile(r"\b(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}|\d{2}))\b")
 
 
@@ -284,7 +284,7 @@ def spelled_dates(text: str) -> str:
             a, b, year = int(m.group(4)), int(m.group(6)), m.group(7)
             year = year if len(year) == 4 else f"20{year}"
             orders = [(a, b, year)] if m.group(5) == "." or a > 12 else [(b, a, year)] if b > 12 else [(a, b, year), (b, a, year)]
-        out += [f"{d} {_MONTHS[mo - 1]} {y}" for d, mo, y in orders if 1 <= mo <= 12 and 1 <= d <= 31]
+        out += [f"{d} {MONTHS[mo - 1]} {y}" for d, mo, y in orders if 1 <= mo <= 12 and 1 <= d <= 31]
     return " ".join(out)
 
 
@@ -295,15 +295,23 @@ UK|U.K.|United Kingdom|Britain|British|Great Britain
 EU|E.U.|European Union|Europe|European
 UN|U.N.|United Nations
 NATO|Nato
-France|French|Germany|German|Germans
 Netherlands|Dutch
-Spain|Spanish|Sweden|Swedish|Poland|Polish|Denmark|Danish|Finland|Finnish
-Switzerland|Swiss|Turkey|Turkish|Greece|Greek|Ireland|Irish
-China|Chinese|Japan|Japanese|Lebanon|Lebanese|Portugal|Portuguese|Vietnam|Vietnamese""".splitlines()]
-_PAIRS = {"France": "French", "Germany": "German", "Spain": "Spanish", "Sweden": "Swedish",
-          "Poland": "Polish", "Denmark": "Danish", "Finland": "Finnish", "Switzerland": "Swiss",
-          "Turkey": "Turkish", "Greece": "Greek", "Ireland": "Irish", "China": "Chinese", "Japan": "Japanese",
-          "Lebanon": "Lebanese", "Portugal": "Portuguese", "Vietnam": "Vietnamese", "Germans": "Germany"}
+France|French
+Germany|German|Germans
+Spain|Spanish
+Sweden|Swedish
+Poland|Polish
+Denmark|Danish
+Finland|Finnish
+Switzerland|Swiss
+Turkey|Turkish
+Greece|Greek
+Ireland|Irish
+China|Chinese
+Japan|Japanese
+Lebanon|Lebanese
+Portugal|Portuguese
+Vietnam|Vietnamese""".splitlines()]
 _DEMONYM_ENDINGS = ("ian", "an", "n", "i", "ese", "ish")
 
 
@@ -312,21 +320,19 @@ def other_names(text: str) -> str:
     America American ...", "France" -> "French", "Kovia" -> "Kovian", "Drenish" -> "Dren"."""
     out: list[str] = []
     for group in _SAME_NAMES:
-        for name in group:
-            if name in _PAIRS or name in _PAIRS.values():
-                continue
-            if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text):
-                out += group
-                break
-    for country, adjective in _PAIRS.items():
-        if re.search(rf"\b(?:{country}|{adjective})\b", text):
-            out += [country, adjective]
+        if any(re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text) for name in group):
+            out += group
     for word in set(re.findall(r"\b[A-Z][a-z]{3,}\b", text)):  # invented places follow the same rules
         root = word[:-1] if word.endswith(("a", "e", "o", "y")) else word
         out += [root + e for e in _DEMONYM_ENDINGS] + [word + "n"]
         out += [word[: -len(e)] + tail for e in _DEMONYM_ENDINGS if word.endswith(e) and len(word) - len(e) >= 4
                 for tail in ("", "a")]
     return " ".join(out)
+
+
+def known_stems(text: str) -> set[str]:
+    """The content stems of `text` and of the other ways of writing its names."""
+    return content_stems(text) | content_stems(other_names(text))
 
 
 def changes(text: str) -> set[tuple[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .cite import STOPWORDS, count_the_same, names, numbers, quantities, stem
+from .cite import MONTHS, STOPWORDS, count_the_same, names, numbers, quantities, stem
 
 _TIME_QUESTION = re.compile(
     r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|(?:on|by|in|at|until|since|from)?\s*(?:what|which)\s+"
@@ -25,9 +25,8 @@ _QUANTITY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday weekend"
-_MONTHS = "january february march april may june july august september october november december"
 _TIME_WORDS = frozenset(
-    f"""{_WEEKDAYS} {_MONTHS} today yesterday tomorrow tonight morning afternoon evening night noon
+    f"""{_WEEKDAYS} {" ".join(MONTHS).lower()} today yesterday tomorrow tonight morning afternoon evening night noon
     midnight week weeks month months year years day days hour hours minute minutes ago date dates
     deadline soon later earlier immediately now then season spring summer autumn winter weekly monthly
     daily annually o'clock""".split()
@@ -72,7 +71,6 @@ def gives(kind: str | None, answer: str, question: str = "") -> bool:
         return True
     counts = quantities(answer)
     return any(count_the_same(asked, counts.get(n, set())) for n in found)
-
 
 
 _SAYING = (r"say|says|said|call|calls|called|claim|claimed|tell|told|announce|announced|describe|described|"
