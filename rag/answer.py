@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,12 +32,13 @@ from .cite import (
     numbers,
     parse_drafts,
     passage_sentences,
+    speakers,
 )
 from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
-from .question import asks_for, gives, statement, whose_words
+from .question import asks_for, gives, guessed_speaker, statement, unmet_names, whose_words
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -66,7 +67,8 @@ def ask(
     on_token: OnToken | None = None,
 ) -> Answer:
     started = time.perf_counter()
-    hits = search(index, embedder, question, k or settings.answer_k, settings)
+    said = statement(question)
+    hits = retrieve(question, index, embedder, settings, k)
     retrieve_ms = (time.perf_counter() - started) * 1000
     timings = {"retrieve_ms": round(retrieve_ms, 1), "prompt_tokens": 0, "first_token_ms": 0.0,
                "generate_ms": 0.0, "judge_ms": 0.0, "total_ms": 0.0}
@@ -83,7 +85,6 @@ def ask(
     question_vec = embedder.embed([question])[0]
     passages, shown = _passages(hits, question_vec, embedder, generator, settings)
     notes: list[str] = []
-    said = statement(question)
     if said:
         # Who said it: the sentence that makes the statement names the speaker, where the model
         # tends to repeat whoever the question guessed; when it is found, it is the answer.
@@ -116,8 +117,9 @@ def ask(
     counts: dict[str, int] = {}
     drafts = parse_drafts(completion.text)
     sentences, citations, checked = verify(drafts, passages, embedder, settings, show_unsupported, counts,
-                                           question, judge)
+                                           question, judge, guessed_speaker(question))
     notes += checked
+    sentences, citations = _to_the_point(kind, question, sentences, citations, notes)
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
     elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
@@ -126,6 +128,9 @@ def ask(
     elif not _about_whom_asked(whose, " ".join([*(s.text for s in sentences if s.supported),
                                                 *(f"{c.quote} {c.outlet or ''}" for c in citations)])):
         notes.insert(0, "the answer reports the words of someone other than the question asks about")
+        sentences, citations = [], []
+    elif unmet := unmet_names(question, _context(citations, passages)):
+        notes.insert(0, f"the cited passages never mention {', '.join(unmet)}: the answer is about something else")
         sentences, citations = [], []
     elif not _answers(citations, passages, question, judge, settings):
         notes.insert(0, "the supported sentences do not answer the question")
@@ -153,6 +158,12 @@ def ask(
             verification=counts,
         )
     )
+
+
+def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings, k: int | None = None) -> list[Hit]:
+    """The passages `ask` answers from. A who-said question is searched for its statement too."""
+    said = statement(question)
+    return search(index, embedder, question, k or settings.answer_k, settings, also=(said,) if said else ())
 
 
 @dataclass
@@ -240,12 +251,14 @@ def verify(
     counts: dict[str, int] | None = None,
     question: str = "",
     judge: Judge | None = None,
+    guessed: set[str] | None = None,
 ) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
     """Check every draft sentence against the sentences it cites; correct or drop what fails.
 
     A sentence whose names, numbers and speaker are all in the cited sentence but whose wording
     differs (a paraphrase the embedding scores low, a word lent by the question) is put to the
-    `judge`: does the cited sentence state it? Wrong facts are never put to it.
+    `judge`: does the cited sentence state it? Wrong facts are never put to it, nor a sentence
+    that names as its speaker whoever a who-said question `guessed` (the model echoes the guess).
     `counts` (if given) receives how the model's sentences fared as written, before correction."""
     tally = dict.fromkeys(("sentences", "sentences_supported_as_cited", "citations", "citations_supporting",
                            "corrected", "dropped"), 0)
@@ -254,6 +267,7 @@ def verify(
         tally = counts
     if not drafts:
         return [], [], []
+    guessed = guessed or set()
     by_id = {i: (p, e) for p in passages for i, e in p.ids.items()}
     by_n = {p.n: p for p in passages}
     claim_vecs = embedder.embed([d.text for d in drafts])
@@ -277,7 +291,8 @@ def verify(
         cited = [i for i in dict.fromkeys(draft.citations) if i in by_id]
         as_cited = {i: check(draft.text, vec, *by_id[i]) for i in cited}
         chosen = [i for i in cited if as_cited[i].ok(settings.min_cosine, settings.min_overlap)]
-        if not chosen and judge is not None:
+        repeats_guess = bool(guessed & content_stems(" ".join(speakers(draft.text))))
+        if not chosen and judge is not None and not repeats_guess:
             chosen = [i for i in cited if as_cited[i].plausible(settings.min_judged_cosine)
                       and _states(judge, i, draft.text, settings)][:1]
         tally["sentences"] += 1
@@ -309,6 +324,34 @@ def verify(
             quotes.setdefault(key, support)
         sentences.append((draft.text, keys, True))
     return _renumber(sentences, quotes, passages) + (notes,)
+
+
+def _to_the_point(
+    kind: str | None, question: str, sentences: list[AnswerSentence], citations: list[Citation], notes: list[str]
+) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Asked how many or when, the supported sentences that give a number or a time; the others
+    are padding ("How many died?" -> "... paid 5,000 crowns per household", "... the river fell
+    two metres") and go, with their citations, unless none gives one (then the answer is judged whole)."""
+    supported = [s for s in sentences if s.supported]
+    to_the_point = [s for s in supported if gives(kind, s.text, question, part=True)]
+    if kind is None or not to_the_point or len(to_the_point) == len(supported):
+        return sentences, citations
+    notes += [f"sentence left out (it gives no {kind}, which the question asks for): {s.text!r}"
+              for s in supported if s not in to_the_point]
+    order: dict[int, int] = {}
+    for s in to_the_point:
+        for n in s.citations:
+            order.setdefault(n, len(order) + 1)
+    kept = [AnswerSentence(s.text, [order[n] for n in s.citations], s.supported)
+            for s in sentences if s in to_the_point or not s.supported]
+    return kept, sorted((replace(c, n=order[c.n]) for c in citations if c.n in order), key=lambda c: c.n)
+
+
+def _context(citations: list[Citation], passages: list[Passage]) -> str:
+    """The passages (with their headers) that hold the cited sentences: what the answer draws on."""
+    held = [p for p in passages if any(c.source == p.hit.chunk.source and p.hit.chunk.start <= c.start < p.hit.chunk.end
+                                       for c in citations)]
+    return " ".join(f"{p.hit.chunk.text} {_header(p.hit)}" for p in held)
 
 
 def _where(s: Support) -> str:
@@ -391,10 +434,14 @@ def _extract(
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
         sims = p.vectors @ question_vec
+        who = evidence_speakers(p.evidence) if whose else []
         for n, i in p.ids.items():
             ev = p.evidence[i]
+            # asked what X said, a sentence is an answer only in X's words (or in X's own paper)
+            spoken = " ".join([*speakers(ev.text, subject=True), p.hit.chunk.outlet or ""])
             if (not _quotable(p, i) or not gives(kind, ev.text, question)
-                    or not _about_whom_asked(whose, f"{ev.text} {p.hit.chunk.outlet or ''}")):
+                    or (whose and not whose & (who[i] | known_stems(spoken)))
+                    or unmet_names(question, f"{p.hit.chunk.text} {_header(p.hit)}")):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))

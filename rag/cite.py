@@ -133,7 +133,11 @@ def parse_drafts(text: str) -> list[Draft]:
     tail = text[pos:].strip()
     for s, e in split_sentences(tail):
         drafts.append(Draft(_clean(tail[s:e]), ()))
-    return [d for d in drafts if len(d.text.split()) >= 3 and "not in sources" not in d.text.lower()]
+    kept: dict[str, Draft] = {}  # a small model in a loop repeats its last sentence: once is enough
+    for d in drafts:
+        if len(d.text.split()) >= 3 and "not in sources" not in d.text.lower():
+            kept.setdefault(" ".join(_WORD.findall(d.text.lower())), d)
+    return list(kept.values())
 
 
 _INPUT = r"(?:the\s+|this\s+|these\s+)?(?:given\s+|provided\s+|retrieved\s+)?(?:passages?|sentences?|sources?|articles?|texts?|information|context)(?:\s*\[\d+\])?"
@@ -254,8 +258,18 @@ def _counted_as(words: set[str]) -> set[str]:
     return words | {f"group{i}" for i, group in enumerate(_SAME_COUNT) if words & group}
 
 
+# Units of money, size and time: "23 people" may be "23 victims", never "5,000 crowns" or "two metres"
+MEASURES = frozenset(stem(w).rstrip("s") for w in """crowns euros dollars pounds francs manats drams roubles rubles
+    yuan yen lira rupees metres meters kilometres kilometers km miles hectares acres tonnes tons kilograms kg
+    litres liters gallons millimetres millimeters mm centimetres cm cubic seconds minutes hours days weeks months
+    years""".split())
+
+
 def count_the_same(a: set[str], b: set[str]) -> bool:
     """Whether two sets of counted words (from `quantities`) can count the same thing."""
+    if (a & GENERIC_COUNTED and b & MEASURES and not b & GENERIC_COUNTED) or \
+            (b & GENERIC_COUNTED and a & MEASURES and not a & GENERIC_COUNTED):
+        return False
     return bool(not a or not b or a & GENERIC_COUNTED or b & GENERIC_COUNTED or _counted_as(a) & _counted_as(b))
 
 

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from . import neutrality
-from .answer import ask
+from .answer import ask, retrieve
 from .cite import same_speaker
 from .config import Settings
 from .embed import Embedder
 from .errors import BadInput
 from .generate import Generator
 from .index import Index, open_index
-from .retrieve import search
 from .summarize import summarize
 from .update import embedding_info, ingest
 
@@ -138,7 +137,7 @@ def run_questions(
             indexes[item.corpus] = corpus_index(root / item.corpus, cache, embedder, settings)
         index, s = indexes[item.corpus]
         answer = ask(item.question, index, embedder, generator, s, k)
-        hits = search(index, embedder, item.question, k or s.answer_k, s)
+        hits = retrieve(item.question, index, embedder, s, k)
         retrieved = [Span(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits]
         result = QuestionResult(item, answer.to_json(), retrieved)
         result.scores = score_question(result)

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import re
 
-from .cite import MONTHS, STOPWORDS, count_the_same, names, numbers, quantities, stem
+from .cite import (
+    MONTHS,
+    STOPWORDS,
+    count_the_same,
+    known_stems,
+    names,
+    numbers,
+    quantities,
+    spelled_dates,
+    stem,
+)
 
 _TIME_QUESTION = re.compile(
     r"^\s*(?:(?:and|so|but)\s+)?(?:when\b|(?:on|by|in|at|until|since|from)?\s*(?:what|which)\s+"
@@ -52,19 +62,38 @@ def counted_in_question(question: str) -> set[str]:
     return {stem(w).rstrip("s") for w in words[:1]}
 
 
-def gives(kind: str | None, answer: str, question: str = "") -> bool:
+_ASKED_UNIT = re.compile(r"\b(?:what|which)\s+(year|month|day|date|weekday)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next|that|the\s+same|the\s+previous|the\s+following)\s+year\b",
+                   re.IGNORECASE)
+_NUMERIC_DAY = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b")
+_DAY_WORDS = frozenset(f"{_WEEKDAYS} today yesterday tomorrow tonight".split())
+_MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
+
+
+def gives(kind: str | None, answer: str, question: str = "", part: bool = False) -> bool:
     """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
 
-    A time: a weekday, month, year, clock time or a word of time ("within two years", "no date").
+    A time: a weekday, month, year, clock time or a word of time ("within two years", "no date");
+    and the unit asked for when the question names one: "What year …?" is not answered by
+    "on Tuesday", nor "Which day …?" by "in 2023".
     A quantity: a number; for "how many boats" a number that counts boats (or people, or does not
-    say what it counts: "Nine were sent"), not one that counts tonnes of food."""
+    say what it counts: "Nine were sent"), not one that counts tonnes of food; "How many A and
+    how many B?" needs a number for each (unless `answer` is `part` of an answer)."""
     if kind is None:
         return True
     words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
     if kind == "time":
+        unit = _ASKED_UNIT.search(question)
+        if unit and unit.group(1).lower() == "year":
+            return bool(_YEAR.search(answer))
+        if unit and unit.group(1).lower() == "month":
+            return bool(words & _MONTH_WORDS or _NUMERIC_DAY.search(answer) or re.search(r"\bmonth\b", answer, re.I))
+        if unit:  # a day or a date
+            return bool(words & (_DAY_WORDS | _MONTH_WORDS) or _NUMERIC_DAY.search(answer))
         return bool(words & _TIME_WORDS or _CLOCK.search(answer))
     found = numbers(answer)
-    if not found:
+    asked_for = len(re.findall(r"\bhow\s+(?:many|much)\b", question, re.IGNORECASE))
+    if not found or (len(found) < asked_for and not part):
         return False
     asked = counted_in_question(question)
     if not asked:
@@ -101,7 +130,19 @@ def statement(question: str) -> str | None:
     return None
 
 
-_REACTION = (r"say|said|think|thought|react|reacted|respond|responded|reply|replied|answer|answered|make|made|"
+def guessed_speaker(question: str) -> set[str]:
+    """The name stems of whoever a who-said-it question guesses made the statement ("Was it
+    Castell who …?" -> {"castel"}): an answer that repeats the guess needs the evidence to say so
+    in as many words, not a judge's nod, because a small model repeats the question's guess."""
+    for pattern in _WHO_QUESTIONS:
+        m = pattern.match(question)
+        if m and len(m.group("what").split()) >= 3 and "who" in pattern.groupindex:
+            return set(names(m.group("who")))
+    return set()
+
+
+_REACTION = (r"say|said|tell|told|think|thought|react|reacted|respond|responded|reply|replied|answer|answered|make|made|"
+             r"warn|warned|describe|described|call|called|write|wrote|"
              r"feel|felt|claim|claimed|argue|argued|want|wanted|propose|proposed|promise|promised|demand|demanded|"
              r"decide|decided|do|did|announce|announced")
 _WHOSE_WORDS = re.compile(
@@ -119,3 +160,21 @@ def whose_words(question: str) -> set[str]:
     if not m:
         return set()
     return set(names(m.group("who") or m.group("owner")))
+
+
+_COMPASS = frozenset("western eastern northern southern".split())  # "Western mediation": a side, not a name
+
+
+def unmet_names(question: str, text: str) -> list[str]:
+    """The names in `question` that `text` never mentions, in any of their spellings.
+
+    An answer drawn from passages that never name whom or what the question names is about
+    something else: asked about "Blinken's call with Pashinyan", a readout of his call with Aliyev
+    is a near miss, however well it is worded. `text` is where the answer comes from (the cited
+    passages with their headers), not the answer's sentences, which may say "he"."""
+    have = known_stems(f"{text} {spelled_dates(text)}")  # "2026-03-04" in a header is March
+    asked = names(question)
+    first = question.split()[0].strip("\"'“‘") if question.split() else ""
+    return [w for s, w in asked.items()
+            if s not in have and not (w == first and w.lower().endswith("ly"))  # "Roughly how many …"
+            and w.lower() not in _COMPASS]

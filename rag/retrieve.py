@@ -25,15 +25,24 @@ def rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def search(index: Index, embedder: Embedder, query: str, k: int, settings: Settings) -> list[Hit]:
-    """The top `k` chunks for `query`, best first."""
+def search(
+    index: Index, embedder: Embedder, query: str, k: int, settings: Settings, also: tuple[str, ...] = ()
+) -> list[Hit]:
+    """The top `k` chunks for `query`, best first. `also`: other wordings of the same need, fused
+    in as rankers of their own ("Was it X who said S?" also looks for S alone: the guessed name X
+    pulls the ranking toward X's articles, where S is not)."""
     if not query.strip() or len(index) == 0:
         return []
     n = max(settings.candidates, k)
-    qvec = embedder.embed([query])[0]
+    queries = [query, *(q for q in also if q.strip())]
+    vecs = embedder.embed(queries)
+    qvec = vecs[0]
     dense = index.dense(qvec, n)
     lexical = index.lexical(query, n)
-    fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]], settings.rrf_k)[:k]
+    rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+    for q, vec in zip(queries[1:], vecs[1:]):
+        rankings += [[i for i, _ in index.dense(vec, n)], [i for i, _ in index.lexical(q, n)]]
+    fused = rrf(rankings, settings.rrf_k)[:k]
     chunks = index.chunks([i for i, _ in fused])
     dense_rank = {i: r for r, (i, _) in enumerate(dense, 1)}
     cosine = index.cosine(qvec, [i for i, _ in fused])

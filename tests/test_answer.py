@@ -330,3 +330,57 @@ def test_an_answer_with_someone_elses_words_does_not_answer_what_x_said(seed_ind
     assert result.verification["sentences_supported_as_cited"] == 1
     assert result.abstained or "Zakharova" in result.answer
     assert any("someone other than the question asks about" in n for n in result.notes)
+
+
+def test_asked_what_x_said_only_x_s_words_are_quoted(seed_index, embedder):
+    """The readout where Blinken speaks of Aliyev is about Aliyev, not his words: it is never put
+    to the judge as an answer to what Aliyev told Blinken, however ready the judge is to say yes."""
+    index, settings = seed_index
+    gen = Scripted("NOT IN SOURCES", yes=0.95)
+    result = ask("What did Aliyev tell Blinken about the peace talks?", index, embedder, gen, settings)
+    assert not any("Blinken spoke with" in judged(p) for p in gen.judged)
+    assert result.abstained or "Aliyev" in result.citations[0].quote
+    # asked about the call, not Aliyev's words, the readout is a candidate
+    gen = Scripted("NOT IN SOURCES", yes=0.95)
+    ask("What was discussed when Blinken and Aliyev spoke?", index, embedder, gen, settings)
+    assert any("Blinken spoke with" in judged(p) for p in gen.judged)
+
+
+def test_asked_how_many_the_sentences_without_a_number_go():
+    from rag.answer import _to_the_point
+    from rag.records import Citation
+
+    def cite(n, quote):
+        return Citation(n, "a.txt", 10 * n, 10 * n + 5, quote, None, None, None, 0.9)
+
+    sentences = [AnswerSentence("The government said it would pay households.", [1], True),
+                 AnswerSentence("Open Hands said at least 23 people had died.", [2], True),
+                 AnswerSentence("The river fell on Monday.", [3], True)]
+    citations = [cite(1, "pay"), cite(2, "23 died"), cite(3, "fell")]
+    notes: list[str] = []
+    kept, cited = _to_the_point("quantity", "How many people died?", sentences, citations, notes)
+    assert kept == [AnswerSentence("Open Hands said at least 23 people had died.", [1], True)]
+    assert [(c.n, c.quote) for c in cited] == [(1, "23 died")]
+    assert len(notes) == 2
+    # nothing to the point: the answer is left whole, for the checks that follow to judge
+    assert _to_the_point("time", "When did it end?", sentences[:1], citations[:1], []) == (sentences[:1], citations[:1])
+    assert _to_the_point(None, "Why?", sentences, citations, []) == (sentences, citations)
+
+
+def test_an_answer_that_repeats_the_guessed_speaker_gets_no_judges_nod(seed_index, embedder):
+    """Asked "Was it Blinken who …?" (the Prime Minister said it), the model's "Blinken called on
+    the world …", citing Blinken's own concern about the checkpoint, has every name in place and a
+    judge ready to say yes; it still needs the evidence to say it, and it does not."""
+    index, settings = seed_index
+
+    def echo(messages):
+        line = next(x for x in messages[-1]["content"].splitlines() if x.startswith("[") and "deep concern" in x)
+        return (f"Blinken called on the world to respond properly to Azerbaijan's checkpoint on the Lachin "
+                f"corridor [{line[1:line.index(']')]}].")
+
+    gen = Scripted(echo, yes=0.95)
+    result = ask("Was it Blinken who called on the world to respond properly to what Azerbaijan was doing?",
+                 index, embedder, gen, settings)
+    assert "Blinken called on the world" not in result.answer
+    assert any(n.startswith("unsupported sentence dropped") and "Blinken called" in n for n in result.notes)
+    assert not any("states 'Blinken called" in n or 'states "Blinken called' in n for n in result.notes)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.question import asks_for, gives, statement, whose_words
+from rag.question import asks_for, gives, guessed_speaker, statement, unmet_names, whose_words
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,18 @@ def test_what_a_question_asks_for(question, kind):
         ("How much did it cost?", "It cost 62 million crowns.", True),
         ("How much did it cost?", "The mayor refused to say.", False),
         ("Who said it?", "Nobody did.", True),  # not a kind that is checked
+        # the unit the question names
+        ("What year did the talks begin?", "The deal was signed on Tuesday after eleven rounds.", False),
+        ("What year did the talks begin?", "The talks began in 2023.", True),
+        ("Which day did Blinken call Aliyev?", "Blinken has called Aliyev twice in 2023.", False),
+        ("Which day did Blinken call Aliyev?", "He called him on Saturday.", True),
+        ("On what date did the plant open?", "It opened on 25 February.", True),
+        ("What month will the fair be held?", "It will be held on 12.07.", True),
+        ("What month will the fair be held?", "It will be held on Saturday.", False),
+        ("How many people died in the floods?", "The province will pay 5,000 crowns a household.", False),
+        # two quantities asked: one number is half an answer
+        ("How many passengers and how many crew were aboard?", "Fourteen people were treated.", False),
+        ("How many passengers and how many crew were aboard?", "It carried 312 passengers and 21 crew.", True),
     ],
 )
 def test_an_answer_gives_what_is_asked(question, answer, ok):
@@ -81,9 +93,44 @@ def test_the_statement_a_who_said_it_question_asks_about(question, said):
         ("What was Baku's reaction to the remarks?", {"baku"}),
         ("What did the EU say about the new checkpoint?", {"eu"}),
         ("What did the union say about the night shift?", set()),  # no name: any of its officials
+        ("What did Aliyev tell Blinken about peace?", {"aliyev"}),
         ("Who said the talks would resume?", set()),
         ("Why did the bridge open late?", set()),
     ],
 )
 def test_whose_words_a_question_asks_about(question, whose):
     assert whose_words(question) == whose
+
+
+@pytest.mark.parametrize(
+    "question, text, unmet",
+    [
+        # a readout of another call is a near miss: the question's Pashinyan is nowhere
+        ("Which spokesperson issued the readout of Blinken's call with Pashinyan?",
+         "Blinken spoke with Aliyev, spokesperson Matthew Miller said in a readout.", ["Pashinyan"]),
+        ("What did Blinken tell Pashinyan?", "Blinken told Armenian Prime Minister Nikol Pashinyan that ...", []),
+        # other spellings of a name count, and so does a possessive
+        ("What did the U.S. say about Kovia's tariff?", "The United States said the Kovian tariff ...", []),
+        ("How many ships did the French navy send?", "France sent two frigates.", []),
+        # an adverb opening the question is not a name
+        ("What day did Moscow say Western mediation had failed?", "Moscow said on Thursday that the US and EU had failed.", []),
+        ("Roughly how many people marched in Brastow?", "About 3,000 people marched in Brastow.", []),
+        ("What happened in Port Halvern on March 4?", "Date: 2026-03-04 Police clashed with marchers in Port Halvern.", []),
+        ("When did the Broadcasting Council act?", "The council suspended two stations in March.", ["Broadcasting"]),
+    ],
+)
+def test_unmet_names(question, text, unmet):
+    assert unmet_names(question, text) == unmet
+
+
+@pytest.mark.parametrize(
+    "question, guess",
+    [
+        ("Was it Blinken who called on the world to respond properly?", {"blinke"}),
+        ("Did Lorenz Eckhart call a 9 percent pay rise unrealistic?", {"lorenz", "eckhar"}),
+        ("Who said the valve had been replaced?", set()),  # no guess
+        ("What did Blinken say about the corridor?", set()),  # not a who-said question
+    ],
+)
+def test_the_speaker_a_question_guesses(question, guess):
+    assert guessed_speaker(question) == guess
