@@ -34,6 +34,7 @@ from .cite import (
     passage_sentences,
     speakers,
 )
+from .claims import source_label
 from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
@@ -526,9 +527,8 @@ def _quotable(p: Passage, i: int) -> bool:
 def _label(hit: Hit) -> str:
     """Who published a passage, short: the outlet, else the article's date, else its file."""
     c = hit.chunk
-    if c.outlet:
-        return c.outlet
-    return f"The article of {c.date}" if c.date else f"The article {c.source}"
+    label = source_label(c.source, c.outlet, c.date)
+    return label[:1].upper() + label[1:]
 
 
 def render_text(sentences: list[AnswerSentence]) -> str:

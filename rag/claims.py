@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .cite import spelled_dates
 from .index import Index
 from .records import Chunk
 from .sentences import split_sentences
@@ -51,17 +52,17 @@ class Claim:
 
     @property
     def label(self) -> str:
-        return source_label(self.source, self.outlet, self.title)
+        return source_label(self.source, self.outlet, self.date)
 
 
-def source_label(source: str, outlet: str | None, title: str | None) -> str:
-    """How a summary names an article: its outlet, else its title, else its file."""
+def source_label(source: str, outlet: str | None, date: str | None) -> str:
+    """How a summary or an answer names an article: its outlet; for a file without one, the date
+    it carries ("the article of 1 May 2023"), else its file name. Never its headline: a headline
+    in every sentence is long and reads as the outlet's own framing."""
     if outlet:
         return outlet
-    if title:  # no quotation marks: they would read as a quote to the verbatim check
-        words = title.split()
-        short = " ".join(words[:6]) + ("…" if len(words) > 6 else "")
-        return f"the article titled {short}"
+    if date:
+        return f"the article of {spelled_dates(date) or date}"
     return f"the article {source}"
 
 

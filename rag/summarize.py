@@ -25,7 +25,7 @@ import numpy as np
 
 from . import neutrality, prompts
 from .cite import Evidence, assess, content_stems, names, numbers, stem
-from .claims import Claim, extract_claims
+from .claims import Claim, extract_claims, source_label
 from .config import Settings
 from .embed import Embedder
 from .errors import UsageError
@@ -364,7 +364,9 @@ def run_checks(
             texts = [source_text[f] for f in files]
             unverified += [{"sentence": s.text, "quote": q} for q in neutrality.quotes(s.text)
                            if not neutrality.verbatim(q, texts)]
-            haystack = " ".join(texts) + " " + " ".join(str(by_n[n].outlet or "") for n in s.citations)
+            # the names the summary gives its sources ("the article of 1 May 2023") are not facts to find
+            haystack = " ".join(texts) + " " + " ".join(
+                source_label(by_n[n].source, by_n[n].outlet, by_n[n].date) for n in s.citations)
             stems = {stem(w) for w in re.findall(r"[A-Za-z][\w'’-]*", haystack)}
             missing = [n for n in numbers(s.text) if n not in numbers(haystack)]
             missing += [w for st, w in names(s.text).items() if st not in stems]

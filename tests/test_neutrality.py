@@ -66,7 +66,8 @@ def test_reversed_changes_are_caught():
 
 def test_label_and_marks():
     assert source_label("a/b.txt", "Turan", "T") == "Turan"
-    assert source_label("a/b.txt", None, "One two three four five six seven") == (
-        "the article titled One two three four five six…")
+    # a file without an outlet is named by its date, else its file: never by its headline
+    assert source_label("a/b.txt", None, "2023-05-01") == "the article of 1 May 2023"
+    assert source_label("a/b.txt", None, None) == "the article a/b.txt"
     assert with_marks("Talks begin in Washington D.C.", [1]) == "Talks begin in Washington D.C. [1]."
     assert with_marks("Turan reported: “Talks begin.”", [2, 3]) == "Turan reported: “Talks begin.” [2][3]."
