@@ -252,7 +252,7 @@ def verify(
     counts: dict[str, int] | None = None,
     question: str = "",
     judge: Judge | None = None,
-    guessed: set[str] | None = None,
+    guessed: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
     """Check every draft sentence against the sentences it cites; correct or drop what fails.
 
@@ -268,7 +268,6 @@ def verify(
         tally = counts
     if not drafts:
         return [], [], []
-    guessed = guessed or set()
     by_id = {i: (p, e) for p in passages for i, e in p.ids.items()}
     by_n = {p.n: p for p in passages}
     claim_vecs = embedder.embed([d.text for d in drafts])
@@ -434,15 +433,17 @@ def _extract(
     kind, whose = asks_for(question), whose_words(question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
+        if unmet_names(question, f"{p.hit.chunk.text} {_header(p.hit)}"):
+            continue  # the passage never names whom or what the question names
         sims = p.vectors @ question_vec
         who = evidence_speakers(p.evidence) if whose else []
         for n, i in p.ids.items():
             ev = p.evidence[i]
+            if not _quotable(p, i) or not gives(kind, ev.text, question):
+                continue
             # asked what X said, a sentence is an answer only in X's words (or in X's own paper)
-            spoken = " ".join([*speakers(ev.text, subject=True), p.hit.chunk.outlet or ""])
-            if (not _quotable(p, i) or not gives(kind, ev.text, question)
-                    or (whose and not whose & (who[i] | known_stems(spoken)))
-                    or unmet_names(question, f"{p.hit.chunk.text} {_header(p.hit)}")):
+            if whose and not whose & (who[i] | known_stems(" ".join([*speakers(ev.text, subject=True),
+                                                                      p.hit.chunk.outlet or ""]))):
                 continue
             lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
             scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))

@@ -265,10 +265,13 @@ MEASURES = frozenset(stem(w).rstrip("s") for w in """crowns euros dollars pounds
     years""".split())
 
 
+def _people_in_units(people: set[str], units: set[str]) -> bool:
+    return bool(people & GENERIC_COUNTED and units & MEASURES and not units & GENERIC_COUNTED)
+
+
 def count_the_same(a: set[str], b: set[str]) -> bool:
     """Whether two sets of counted words (from `quantities`) can count the same thing."""
-    if (a & GENERIC_COUNTED and b & MEASURES and not b & GENERIC_COUNTED) or \
-            (b & GENERIC_COUNTED and a & MEASURES and not a & GENERIC_COUNTED):
+    if _people_in_units(a, b) or _people_in_units(b, a):
         return False
     return bool(not a or not b or a & GENERIC_COUNTED or b & GENERIC_COUNTED or _counted_as(a) & _counted_as(b))
 

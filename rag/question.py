@@ -119,26 +119,29 @@ _WHO_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
 )]
 
 
+def _who_question(question: str) -> re.Match[str] | None:
+    """The match of a who-said-it question, with its statement (`what`) and any guess (`who`)."""
+    for pattern in _WHO_QUESTIONS:
+        m = pattern.match(question)
+        if m and len(m.group("what").split()) >= 3:
+            return m
+    return None
+
+
 def statement(question: str) -> str | None:
     """What a who-said-it question says was said: "Was it Castell who said the army would fix the
     roads?" -> "said the army would fix the roads". The sentence of a passage that says it names
     who did; None for any other question."""
-    for pattern in _WHO_QUESTIONS:
-        m = pattern.match(question)
-        if m and len(m.group("what").split()) >= 3:
-            return m.group("what")
-    return None
+    m = _who_question(question)
+    return m.group("what") if m else None
 
 
 def guessed_speaker(question: str) -> set[str]:
     """The name stems of whoever a who-said-it question guesses made the statement ("Was it
     Castell who …?" -> {"castel"}): an answer that repeats the guess needs the evidence to say so
     in as many words, not a judge's nod, because a small model repeats the question's guess."""
-    for pattern in _WHO_QUESTIONS:
-        m = pattern.match(question)
-        if m and len(m.group("what").split()) >= 3 and "who" in pattern.groupindex:
-            return set(names(m.group("who")))
-    return set()
+    m = _who_question(question)
+    return set(names(m.group("who"))) if m and "who" in m.re.groupindex else set()
 
 
 _REACTION = (r"say|said|tell|told|think|thought|react|reacted|respond|responded|reply|replied|answer|answered|make|made|"
