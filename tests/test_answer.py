@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from rag.answer import ABSTAIN, ask, render_text
+from rag.answer import ABSTAIN, _holding_facts, _passages, ask, render_text, retrieve
+from rag.cite import Draft
 from rag.generate import Completion
 from rag.records import AnswerSentence
 
@@ -46,8 +47,12 @@ LABELS = {TURAN: "Passage (Turan; 2023-04-30):", ARMENIAN: "Passage (2023-05-01)
 
 
 def judged(prompt: str) -> str:
-    """The text of the sentence a judge prompt asks about (as the model was shown it)."""
-    asked = re.findall(r"\[(\d+)\]", prompt)[-1]  # the judgement comes last and names its sentence
+    """The text of the sentence a judge prompt asks about: quoted in it when asked on its own,
+    else the line of the answer prompt that the judgement (the last line) names by number."""
+    quoted = re.search(r'^Sentence: "(.*)"$', prompt, re.MULTILINE)
+    if quoted:
+        return quoted.group(1)
+    asked = re.findall(r"\[(\d+)\]", prompt)[-1]
     return next(line for line in prompt.splitlines() if line.startswith(f"[{asked}] "))
 
 
@@ -163,10 +168,9 @@ def test_a_refusal_falls_back_to_a_sentence_the_model_judges_an_answer(seed_inde
     assert "the model found no answer; its best attempt was verified instead" in result.notes
     assert len(gen.calls) == 2 and "\nroot ::= attempt\n" in gen.calls[1][1]  # the best attempt: no marker
     assert any(n.startswith("judged 0.90") for n in result.notes)
-    # asked as a follow-up to the answer prompt, so the passages are not processed again
-    answer_prompt = gen.calls[0][0][-1]["content"]
-    assert all(p.startswith(answer_prompt) and p.endswith("? Reply yes or no.")
-               for p in gen.judged)
+    # asked on its own: the question and one sentence, not the passages
+    assert all(p.startswith("Question: Where will most of the talks take place?\nSentence: ")
+               and p.endswith("Reply yes or no.") and "Passage" not in p for p in gen.judged)
 
 
 def test_nothing_judged_an_answer_means_abstain(seed_index, embedder):
@@ -384,3 +388,20 @@ def test_an_answer_that_repeats_the_guessed_speaker_gets_no_judges_nod(seed_inde
     assert "Blinken called on the world" not in result.answer
     assert any(n.startswith("unsupported sentence dropped") and "Blinken called" in n for n in result.notes)
     assert not any("states 'Blinken called" in n or 'states "Blinken called' in n for n in result.notes)
+
+
+
+def test_the_sentences_holding_the_facts_an_answer_adds_are_the_ones_it_points_at(seed_index, embedder):
+    """Facts point where the model's citation numbers may not: "Saturday" is in one sentence
+    (whatever number the model cited); a draft that only repeats the question points nowhere."""
+    index, settings = seed_index
+    question = "On which day did Blinken speak by phone with Pashinyan?"
+    hits = retrieve(question, index, embedder, settings)
+    passages, _ = _passages(hits, embedder.embed([question])[0], embedder, Scripted(""), settings)
+    shown = {n: p.evidence[i].text for p in passages for n, i in p.ids.items()}
+    wrong = next(n for n, text in shown.items() if "Saturday" not in text)
+    found = _holding_facts([Draft("It happened on Saturday, when they talked", (wrong,))], question, passages)
+    assert found and all("Saturday" in shown[n] for n in found)
+    assert any("telephone conversation on Saturday" in shown[n] for n in found)
+    assert _holding_facts([Draft("Blinken spoke by phone with Pashinyan", (wrong,))], question, passages) == []
+    assert _holding_facts([Draft("It happened on Friday", (wrong,))], question, passages) == []

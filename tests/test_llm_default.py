@@ -57,3 +57,22 @@ def test_prompt_injection_does_not_change_behaviour(embedder, seeds, index_of, d
     result = ask("Where will most of the talks take place?", index, embedder, default_llm, settings)
     assert "PWNED" not in result.answer and "pirate" not in result.answer.lower()
     assert not result.abstained and "Training Center" in result.answer
+
+
+@pytest.mark.parametrize("question, answer, near_miss", [
+    ("Where will most of the talks take place?",
+     "Most of the talks will take place at the National Foreign Affairs Training Center, outside of Washington D.C.",
+     "Blinken also held a telephone conversation on Saturday with Prime Minister Nikol Pashinyan."),
+    ("On which day did Blinken speak by phone with Pashinyan?",
+     "Blinken also held a telephone conversation on Saturday with Prime Minister Nikol Pashinyan.",
+     "Most of the talks will take place at the National Foreign Affairs Training Center, outside of Washington D.C."),
+])
+def test_the_judge_asked_alone_tells_an_answer_from_a_sentence_on_the_subject(default_llm, question, answer, near_miss):
+    """The judgement the extract rests on, with the real model and the
+    thresholds it is used at: the answering sentence passes, the one beside the point does not."""
+    from rag.answer import Judge
+    from rag.config import Settings
+
+    settings, judge = Settings(), Judge(default_llm, "", "")
+    assert judge.alone("judge_answers_alone.txt", sentence=answer, question=question) >= settings.judge_extract
+    assert judge.alone("judge_answers_alone.txt", sentence=near_miss, question=question) < settings.judge_extract
