@@ -7,7 +7,7 @@ RAG := $(VENV)/bin/rag
 STAMP := $(VENV)/.rag-installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install browser demo test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -28,7 +28,14 @@ demo: install
 	$(RAG) ask "Where will most of the talks take place?"
 	$(RAG) summarize
 
-test: install
+# the HTML page test opens the page in a real browser: Debian's chromium (Playwright drives it; it
+# downloads no browser of its own). Installed here when missing and we may (root).
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get install -y -qq --no-install-recommends chromium \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }; }
+	@command -v chromium >/dev/null || { echo "make test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; }
+
+test: install browser
 	$(PY) -m pytest
 
 test-fast: install

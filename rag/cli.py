@@ -328,6 +328,7 @@ def ask(
 class Format(StrEnum):
     text = "text"
     md = "md"
+    html = "html"
 
 
 class Length(StrEnum):
@@ -398,7 +399,14 @@ def summarize(
     embed_url: EmbedUrlOpt = None,
     model: ModelOpt = "default",
     as_json: JsonOpt = False,
-    fmt: Annotated[Format, typer.Option("--format", help="text (colored on a terminal) or md (Markdown).")] = Format.text,
+    fmt: Annotated[Format, typer.Option(
+        "--format", help="text (colored on a terminal), md (Markdown) or html (one self-contained page: "
+        "each citation links to its article with the cited span highlighted).")] = Format.text,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, help="Write the md or html to this file instead of the terminal.")] = None,
+    outlets: Annotated[Path | None, typer.Option(
+        "--outlets", exists=True, dir_okay=False,
+        help="Outlet groups for the html coverage bar (as for `rag stories`); default ./outlets.toml if there is one.")] = None,
     length: Annotated[
         Length, typer.Option("--length", help="short (about 5 sentences, an editor's roundup) or full.")
     ] = Length.full,
@@ -407,15 +415,21 @@ def summarize(
     """A neutral summary of what the indexed articles report: what they agree on, where their
     accounts differ (each side attributed), and what only one reports. Every sentence is cited.
 
-    Example: rag summarize --topic "Lachin checkpoint"
+    Example: rag summarize --topic "Lachin checkpoint" --format html -o summary.html
     """
     from . import render
-    from .stories import index_stories
+    from .index import atomic_write_text
+    from .page import summary_page
+    from .stories import index_stories, load_outlets
     from .summarize import summarize as run_summarize
 
+    if output is not None and (as_json or fmt is Format.text):
+        fail(UsageError("--output writes a page or a document: add --format html or --format md"))
     caps = SHORT_SECTION_CAPS if length is Length.short else Settings.section_caps
     settings = Settings(index_dir=index, embed_url=embed_url, section_caps=caps)
+    default_outlets = Path("outlets.toml")
     try:
+        groups = load_outlets(outlets or (default_outlets if default_outlets.is_file() else None))
         embedder, idx = _open_index(settings)
         if story or not (source or topic):
             found = index_stories(idx, settings.stories)
@@ -437,14 +451,24 @@ def summarize(
         generator = _generator(model, settings, llm_url)
         with _progress("Writing") as on_step:
             result = run_summarize(idx, embedder, generator, settings, topic, source, on_step)
+        documents = {s["source"]: idx.document(s["source"]) for s in result.sources} if fmt is Format.html else {}
     except RagError as e:
         fail(e)
     if as_json:
         render.print_json(out, result.to_json())
-    elif fmt is Format.md:
-        out.file.write(render.summary_markdown(result))
-    else:
+        return
+    if fmt is Format.text:
         render.summary(out, result)
+        return
+    page = summary_page(result, documents, groups.group_of) if fmt is Format.html else render.summary_markdown(result)
+    if output is None:
+        out.file.write(page)
+        return
+    try:
+        atomic_write_text(output, page)
+    except OSError as e:
+        fail(UsageError(f"cannot write {output}: {e.strerror or e}"))
+    err.print(f"[green]Wrote[/] {escape(str(output))}", highlight=False, soft_wrap=True)
 
 
 @app.command("eval")

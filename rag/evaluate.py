@@ -24,7 +24,7 @@ from .embed import Embedder
 from .errors import BadInput
 from .generate import Generator
 from .index import Index, open_index
-from .summarize import summarize
+from .summarize import HEADINGS, summarize
 from .update import embedding_info, ingest
 
 SPLITS = ("dev", "test")
@@ -60,6 +60,7 @@ class SummaryItem:
     sources: list[str]
     required_facts: list[list[str]]
     forbidden_terms: list[str]
+    third_parties: list[str] = field(default_factory=list)  # a mediator every side quotes: never a side
 
 
 @dataclass
@@ -82,7 +83,8 @@ def load_set(path: Path, root: Path) -> tuple[list[Question], list[SummaryItem]]
             raw = json.loads(line)
             if raw.get("kind") == "summary":
                 summaries.append(SummaryItem(raw["id"], raw["corpus"], raw.get("sources", []),
-                                             raw["required_facts"], raw.get("forbidden_terms", [])))
+                                             raw["required_facts"], raw.get("forbidden_terms", []),
+                                             raw.get("third_parties", [])))
                 continue
             if raw["category"] not in CATEGORIES:
                 raise BadInput(f"{where}: category {raw['category']!r} is not one of {', '.join(CATEGORIES)}")
@@ -295,6 +297,10 @@ def run_summaries(
             "under_representation": summary.checks["under_representation"],
             "sentences_from_model": sum(x.origin == "model" for sec in summary.sections for x in sec.sentences),
             "sentences": sum(len(sec.sentences) for sec in summary.sections),
+            "nested_quotes": len(summary.checks["nested_quotes"]),
+            "max_extracts_per_section": max(summary.checks["extracts"].values(), default=0),
+            "third_party_as_a_side": [x.text for sec in summary.sections if sec.heading == HEADINGS[1]
+                                      for x in sec.sentences if any(t in (x.attributed_to or "") for t in item.third_parties)],
             "total_ms": summary.timings["total_ms"],
         })
     if on_step:
@@ -312,6 +318,9 @@ def aggregate_summaries(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "summary_forbidden_terms": sum(len(r["forbidden_in_narrator_voice"]) for r in rows),
         "summary_max_under_representation": max(r["under_representation"]["gap"] for r in rows),
         "summary_model_sentence_share": _ratio(sum(r["sentences_from_model"] for r in rows), sum(r["sentences"] for r in rows)),
+        "summary_nested_quotes": sum(r["nested_quotes"] for r in rows),
+        "summary_max_extracts_per_section": max(r["max_extracts_per_section"] for r in rows),
+        "summary_third_party_as_a_side": sum(len(r["third_party_as_a_side"]) for r in rows),
         "summary_ms_p50": round(statistics.median(r["total_ms"] for r in rows)),
     }
 

@@ -218,6 +218,15 @@ class Index:
         ).fetchall()
         return [Chunk(*r) for r in rows]
 
+    def document(self, source: str) -> str:
+        """One file's text as far as its chunks hold it, at the file's own character offsets
+        (a citation's start/end index it); what no chunk covers (a stripped header) is blank."""
+        chunks = self.chunks_of(source)
+        text = [" "] * max((c.end for c in chunks), default=0)
+        for c in chunks:
+            text[c.start : c.end] = c.text
+        return "".join(text)
+
     def files(self) -> list[FileRecord]:
         rows = self.db.execute(
             "SELECT source, path, sha256, encoding, title, date, outlet, chunks, duplicate_of "

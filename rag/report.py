@@ -30,6 +30,9 @@ ROWS = [
     ("summary_forbidden_terms", "summaries: forbidden terms in own voice", False),
     ("summary_max_under_representation", "summaries: worst under-representation", False),
     ("summary_model_sentence_share", "summaries: sentences written by the model", True),
+    ("summary_nested_quotes", "summaries: sentences with quotes in quotes", False),
+    ("summary_max_extracts_per_section", "summaries: most extracts in one section", False),
+    ("summary_third_party_as_a_side", "summaries: a mediator under 'differ'", False),
     ("summary_ms_p50", "summaries: time p50 (ms)", False),
 ]
 CHART = ["citation_precision_gold", "citation_recall_gold", "source_precision", "key_fact_recall",

@@ -159,3 +159,33 @@ def test_a_short_summary_is_about_five_sentences(shared_embedder, tmp_path):
     assert sum(per_section) < sum(len(s["sentences"]) for s in json.loads(full.stdout)["sections"])
     bad = runner.invoke(app, ["summarize", "--model", "test", "--length", "tiny"])
     assert bad.exit_code == 2
+
+
+def test_an_extract_quotes_the_claim_not_its_reporting_frame():
+    """No quote marks inside quote marks: a sentence that mostly quotes someone is quoted without
+    its frame, the speaker named outside; a scare quote stays (single marks) inside the sentence."""
+    from rag.claims import Claim
+    from rag.neutrality import quotes, verbatim
+    from rag.records import Citation
+    from rag.summarize import Group, _extract, inner_quote
+
+    said = 'The Secretary "also expressed the United States’ deep concern about the checkpoint," reads the readout.'
+    claim = Claim("a.txt", 0, len(said), said, None, "2023-04-30", "Turan", "The Secretary")
+    written = _extract(Group("contested", [0], 1.0), 0, [0], [claim])
+    text = written.sentence.text
+    assert text == "Turan reported that the Secretary said: “also expressed the United States’ deep concern about the checkpoint”"
+    assert quotes(text) and all(verbatim(q, [said]) for q in quotes(text))
+    assert inner_quote('Aliyev called them "terrorists" and said the talks would go on.') is None
+    assert inner_quote("“We will not accept this,” the minister said on Monday.") == "We will not accept this"
+    # the summary's own check counts a quote inside a quote, not an apostrophe
+    from rag.records import SummarySection, SummarySentence
+    from rag.summarize import run_checks
+
+    nested = SummarySentence("Turan reported: “The Secretary ‘also expressed concern’ reads the readout.”", [1], "Turan", "extract")
+    plain = SummarySentence(text, [1], "Turan", "extract")
+    checks = run_checks([SummarySection("Where accounts differ", [nested, plain])],
+                        [Citation(1, "a.txt", 0, len(said), said, None, "Turan", None, 1.0)], {"a.txt": said}, {}, [])
+    assert checks["nested_quotes"] == [nested.text] and checks["extracts"] == {"Where accounts differ": 2}
+    # a quote the sentence splitter cut in two is still the claim
+    assert inner_quote("Secretary Blinken shared his belief that peace was possible,” said a statement.") == (
+        "Secretary Blinken shared his belief that peace was possible")
