@@ -48,6 +48,7 @@ lint: install
 bench: install
 	$(PY) bench/ingest_search.py
 	$(PY) bench/ask.py
+	$(PY) bench/summarize.py
 
 clean:
 	rm -rf .rag .pytest_cache .mypy_cache
