@@ -4,9 +4,9 @@ beside a plain "write a neutral summary" prompt over the same articles with the 
     .venv/bin/python bench/summarize.py [--model default] [--corpus eval/corpora/stories]
 
 Issue 11's speed bar: the seeds summary <= 30 s and a 10-article story <= 60 s, default model on
-2 cores. Reported per run: seconds for --length full and short, model calls (claim groups
-written), the share of sentences the model wrote (the rest are extracts), and the plain prompt's
-seconds, all measured in one process, one after the other, so the ratio is what to compare.
+2 cores. Reported per run: seconds and sentences for --length full and short, the share of
+sentences the model wrote (the rest are extracts), and the plain prompt's seconds, all measured
+in one process, one after the other, so the ratio is what to compare.
 """
 
 from __future__ import annotations

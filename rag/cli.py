@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .generate import Generator
     from .index import Index
     from .records import FileOutcome
+    from .stories import Outlets
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -116,6 +117,14 @@ def _open_index(settings: Settings) -> tuple[Embedder, Index]:
     for notice in idx.notices:
         err.print(f"[yellow]Notice:[/] {notice}", highlight=False)
     return embedder, idx
+
+
+def _outlets(path: Path | None) -> Outlets:
+    """Outlet groups from --outlets, else from ./outlets.toml when there is one, else none."""
+    from .stories import load_outlets
+
+    default = Path("outlets.toml")
+    return load_outlets(path or (default if default.is_file() else None))
 
 
 def _generator(model: str, settings: Settings, llm_url: str | None) -> Generator:
@@ -362,7 +371,7 @@ def stories(
 
     from . import render
     from .index import open_index
-    from .stories import index_stories, load_outlets
+    from .stories import index_stories
 
     settings = Settings(index_dir=index)
     if since is not None:
@@ -370,9 +379,8 @@ def stories(
             dt.date.fromisoformat(since)
         except ValueError:
             fail(UsageError(f"--since must be a date such as 2025-03-01, not {since!r}"))
-    default_outlets = Path("outlets.toml")
     try:
-        groups = load_outlets(outlets or (default_outlets if default_outlets.is_file() else None))
+        groups = _outlets(outlets)
         idx = open_index(settings, None)  # reads what ingest stored: no model needed
         found = index_stories(idx, settings.stories, groups)
     except RagError as e:
@@ -420,16 +428,15 @@ def summarize(
     from . import render
     from .index import atomic_write_text
     from .page import summary_page
-    from .stories import index_stories, load_outlets
+    from .stories import Outlets, index_stories
     from .summarize import summarize as run_summarize
 
     if output is not None and (as_json or fmt is Format.text):
         fail(UsageError("--output writes a page or a document: add --format html or --format md"))
     caps = SHORT_SECTION_CAPS if length is Length.short else Settings.section_caps
     settings = Settings(index_dir=index, embed_url=embed_url, section_caps=caps)
-    default_outlets = Path("outlets.toml")
     try:
-        groups = load_outlets(outlets or (default_outlets if default_outlets.is_file() else None))
+        groups = _outlets(outlets) if fmt is Format.html else Outlets()  # only the page's bar uses them
         embedder, idx = _open_index(settings)
         if story or not (source or topic):
             found = index_stories(idx, settings.stories)

@@ -51,6 +51,15 @@ def loaded_terms(text: str, terms: list[Term]) -> list[str]:
     return [m.group() for t in terms for m in t.pattern.finditer(voice)]
 
 
+# the summary checks that decide `passed` (keys of Summary.checks), as every format names them
+CHECKS = (
+    ("loaded_terms", "loaded terms in the narrator's voice"),
+    ("unattributed", "one-sided sentences without attribution"),
+    ("unverified_quotes", "quotes not verbatim in the cited file"),
+    ("unsupported_facts", "numbers or names not in any cited file"),
+)
+
+
 def quotes(text: str) -> list[str]:
     return [q[1:-1] for q in _QUOTED.findall(text)]
 

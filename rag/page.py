@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
+from .neutrality import CHECKS
 from .records import Citation, Summary
+from .render import source_about
 
 CSS = """
 body { font: 16px/1.5 Georgia, serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -52,10 +54,9 @@ def summary_page(
     parts.append("<h2>The articles</h2>")
     for src in summary.sources:
         cited = [c for c in summary.citations if c.source == src["source"]]
-        about = ", ".join(escape(x) for x in (src["outlet"] or "outlet not stated", src["date"] or "") if x)
         parts.append(
             f'<section class="article" id="{ids[src["source"]]}">\n<h3>{escape(src["title"] or src["label"])}</h3>\n'
-            f'<p class="meta">{about} · <code>{escape(src["source"])}</code></p>\n'
+            f'<p class="meta">{escape(source_about(src))} · <code>{escape(src["source"])}</code></p>\n'
             f'<div class="text">{marked(documents.get(src["source"], ""), cited)}</div>\n</section>'
         )
     body = "\n".join(parts)
@@ -89,9 +90,8 @@ def marked(text: str, citations: list[Citation]) -> str:
 def _sources(summary: Summary, ids: dict[str, str]) -> str:
     rows = []
     for s in summary.sources:
-        about = ", ".join(x for x in (s["outlet"] or "outlet not stated", s["date"] or "") if x)
         rows.append(f'<li><a href="#{ids[s["source"]]}">{escape(s["label"])}</a> '
-                    f'<span class="meta">({escape(about)})</span></li>')
+                    f'<span class="meta">({escape(source_about(s))})</span></li>')
     return '<ul class="sources">\n' + "\n".join(rows) + "\n</ul>"
 
 
@@ -116,14 +116,10 @@ def _coverage(summary: Summary, by_n: dict[int, Citation], group_of: Callable[[s
             "grey, its share of the articles.</p>\n<table>\n" + "\n".join(rows) + "\n</table></div>")
 
 
-def _checks(checks: dict[str, object]) -> str:
-    rows = [("loaded terms in the narrator's voice", checks.get("loaded_terms")),
-            ("one-sided sentences without attribution", checks.get("unattributed")),
-            ("quotes not verbatim in the cited file", checks.get("unverified_quotes")),
-            ("numbers or names not in any cited file", checks.get("unsupported_facts"))]
+def _checks(checks: dict[str, list[object]]) -> str:
     items = []
-    for label, found in rows:
-        n = len(found) if isinstance(found, list) else 0
+    for key, label in CHECKS:
+        n = len(checks[key])
         items.append(f'<li class="{"ok" if n == 0 else "bad"}">{"✓" if n == 0 else "✗"} {n} {escape(label)}</li>')
     return '<h2>Neutrality checks</h2>\n<ul class="checks">\n' + "\n".join(items) + "\n</ul>"
 

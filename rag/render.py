@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from .neutrality import CHECKS
 from .records import Answer, FileOutcome, Hit, IngestReport, Summary
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def summary(console: Console, result: Summary) -> None:
     """Sources header, coverage line, the three sections, the cited quotes, then the checks."""
     console.print("[bold]Sources[/]")
     for s in result.sources:
-        about = ", ".join(x for x in (s["outlet"] or "outlet not stated", s["date"]) if x)
+        about = source_about(s)
         console.print(f"  [cyan]{escape(s['source'])}[/]  [dim]{escape(about)}[/]", highlight=False)
         if s["title"]:
             console.print(f"      {escape(s['title'])}", highlight=False)
@@ -145,16 +146,16 @@ def summary(console: Console, result: Summary) -> None:
     console.print(checks_line(result.checks), highlight=False)
 
 
+def source_about(source: dict[str, Any]) -> str:
+    """A summary source row's outlet and date: "Turan, 2023-04-30"."""
+    return ", ".join(x for x in (source["outlet"] or "outlet not stated", source["date"]) if x)
+
+
 def checks_line(checks: dict[str, Any]) -> str:
     """One line per check, green when it passes."""
-    rows = [
-        ("loaded terms in the narrator's voice", len(checks["loaded_terms"])),
-        ("one-sided sentences without attribution", len(checks["unattributed"])),
-        ("quotes not verbatim in the cited file", len(checks["unverified_quotes"])),
-        ("numbers or names not in any cited file", len(checks["unsupported_facts"])),
-    ]
     lines = ["[bold]Neutrality checks[/]"]
-    for label, n in rows:
+    for key, label in CHECKS:
+        n = len(checks[key])
         lines.append(f"  [{'green' if n == 0 else 'bold red'}]{'✓' if n == 0 else '✗'} {n}[/] {label}")
     ur = checks["under_representation"]
     if ur["source"]:
@@ -168,7 +169,7 @@ def summary_markdown(result: Summary) -> str:
 
     lines = ["## Sources", ""]
     for s in result.sources:
-        about = ", ".join(x for x in (s["outlet"] or "outlet not stated", s["date"]) if x)
+        about = source_about(s)
         lines.append(f"- `{s['source']}` — {about}" + (f" — *{s['title']}*" if s["title"] else ""))
     cov = result.checks.get("coverage", {})
     if cov:
@@ -181,11 +182,7 @@ def summary_markdown(result: Summary) -> str:
     lines += ["", "## Cited passages", ""]
     lines += [f"{c.n}. `{c.source}` chars {c.start}–{c.end}: “{' '.join(c.quote.split())}”" for c in result.citations]
     checks = result.checks
-    lines += ["", "## Neutrality checks", "",
-              f"- loaded terms in the narrator's voice: {len(checks['loaded_terms'])}",
-              f"- one-sided sentences without attribution: {len(checks['unattributed'])}",
-              f"- quotes not verbatim in the cited file: {len(checks['unverified_quotes'])}",
-              f"- numbers or names not in any cited file: {len(checks['unsupported_facts'])}"]
+    lines += ["", "## Neutrality checks", ""] + [f"- {label}: {len(checks[key])}" for key, label in CHECKS]
     ur = checks["under_representation"]
     if ur["source"]:
         lines.append(f"- largest under-representation: `{ur['source']}` {ur['gap']:+.2f}")

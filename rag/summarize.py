@@ -332,10 +332,12 @@ def inner_quote(text: str) -> str | None:
     and so the claim, the rest being its reporting frame; None for a scare quote or no quote."""
     quoted = [q.strip(" ,.") for q in re.findall(r"“([^”]+)”|\"([^\"]+)\"", text) for q in q if q]
     # a quote the sentence splitter cut: it closes here without opening, or opens without closing
-    if "”" in text and "“" not in text.split("”")[0]:
-        quoted.append(text.split("”")[0].strip(" ,."))
-    if "“" in text and "”" not in text.rsplit("“", 1)[1]:
-        quoted.append(text.rsplit("“", 1)[1].strip(" ,."))
+    before, closes, _ = text.partition("”")
+    _, opens, after = text.rpartition("“")
+    if closes and "“" not in before:
+        quoted.append(before.strip(" ,."))
+    if opens and "”" not in after:
+        quoted.append(after.strip(" ,."))
     if not quoted:
         return None
     best = max(quoted, key=len)
