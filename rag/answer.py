@@ -141,8 +141,9 @@ def ask(
         notes.insert(0, "the supported sentences do not answer the question")
         sentences, citations = [], []
     if not any(s.supported for s in sentences):
-        pointed = [*_holding_facts(drafts, question, passages), *(i for d in drafts for i in d.citations)]
-        extract = _extract(question_vec, question, passages, pointed, judge, settings)
+        holding = _holding_facts(drafts, question, passages)
+        pointed = [*holding, *(i for d in drafts for i in d.citations)]
+        extract = _extract(question_vec, question, passages, pointed, judge, settings, set(holding))
         if extract is not None:
             sentences, citations = extract
     timings["judge_ms"] = round(judge.ms, 1)
@@ -436,6 +437,7 @@ def _extract(
     pointed: list[int],
     judge: Judge,
     settings: Settings,
+    holding: frozenset[int] | set[int] = frozenset(),  # those that hold the facts of its answer
 ) -> tuple[list[AnswerSentence], list[Citation]] | None:
     """The shown sentence that answers the question, quoted and attributed, or None.
 
@@ -472,7 +474,8 @@ def _extract(
     for _, p, n, i in candidates[: settings.judge_candidates]:
         ev = p.evidence[i]
         yes = judge.alone("judge_answers_alone.txt", sentence=ev.text, question=question)
-        judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}) answers it: {ev.text[:80]!r}")
+        held = ", holding the facts of the model's answer" if n in holding else ""
+        judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}{held}) answers it: {ev.text[:80]!r}")
         if yes >= settings.judge_extract and (best is None or yes > best[0]):
             best = (yes, p, i)
     if best is None:

@@ -12,6 +12,7 @@ A sentence is supported by a passage when
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,17 @@ SPEECH_VERBS = (
 )
 _NAME_RUN = r"(?:[A-Z][\w’'.-]*\s+(?:and\s+)?){0,4}[A-Z][\w’'-]*"
 _ADV = r"(?:(?:also|again|then|later|earlier|only|further|repeatedly|publicly|previously|has|have|had)\s+)*"
+# "Brinmoor mayor Tomas Greve on Monday announced": when it was said, between the speaker and the verb
+_WHEN = (r"(?:,?\s*(?:late\s+|early\s+)?on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+         r"(?:\s+(?:morning|afternoon|evening|night))?,?)?")
+# lower-case words that may lead into a speaker's name ("mayor Tomas Greve"), never a preposition
+_LEAD = r"(?:(?!(?:on|in|at|by|for|from|with|to|of|after|before|during|since|until)\s)[a-z][\w’'-]*\s+)"
 # "Blinken (also) expressed", "the press service of the Azerbaijani President said", "He added"
 _SUBJECT_SPEAKS = re.compile(
-    rf"\b(?P<who>(?:[Tt]he\s+)?(?:[a-z][\w’'-]*\s+){{0,3}}?{_NAME_RUN}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
+    rf"\b(?P<who>(?:[Tt]he\s+)?{_LEAD}{{0,3}}?{_NAME_RUN}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
     rf"|[Tt]he\s+[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){{0,2}}(?:\s+of\s+(?:the\s+)?{_NAME_RUN})?"
-    rf"|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)[”\"’']?\s+[“\"‘']?{_ADV}(?:{SPEECH_VERBS})\b"
+    rf"|[Hh]e|[Ss]he|[Tt]hey|[Ii]t)[”\"’']?{_WHEN}\s+[“\"‘']?{_ADV}(?:{SPEECH_VERBS})\b"
+    r"(?<!denied(?=\s(?:them|him|her|us|me)\b))"  # "a victory the voters had denied them": refused, not said
 )
 # "Piet Vos, Drenland's economy minister, said ...": the name, not what follows "said", speaks.
 _APPOSITIVE_SPEAKS = re.compile(rf"(?:^|\bthat\s+)(?P<who>{_NAME_RUN}),\s+[^,.;]{{3,80}},\s+{_ADV}(?:{SPEECH_VERBS})\b")
@@ -407,7 +414,8 @@ def speakers(sentence: str, subject: bool = False) -> list[str]:
 
 _TITLES = frozenset(stem(w) for w in """president secretary minister prime foreign spokesperson spokesman
     spokeswoman official officials ministry office press service statement readout department government
-    leader chief head deputy state country side general director chairman chair senior""".split())
+    leader chief head deputy state country side general director chairman chair senior mayor governor
+    councillor commissioner ambassador""".split())
 
 
 def _keys(who: str) -> set[str]:
@@ -488,8 +496,9 @@ def assess(
     needs an evidence sentence where that speaker speaks (or one of these, e.g. the outlet):
     the words of a readout put in the wrong mouth are a wrong citation."""
     facts = _Facts.of(claim, question_only)
+    runs = name_runs(passage_text)
     if not len(evidence):
-        return _support(facts, passage, passage_text + " " + header, 0.0, None)
+        return _support(facts, passage, passage_text + " " + header, 0.0, None, runs)
     sims = evidence_vecs @ claim_vec
     who = evidence_speakers(evidence) if known_speakers is not None and speakers(claim) else None
     best: Support | None = None
@@ -497,7 +506,7 @@ def assess(
         if only is not None and i != only:
             continue
         window = " ".join(e.text for e in evidence[max(0, i - 1) : i + 2])
-        s = _support(facts, passage, window + " " + header, float(sims[i]), ev)
+        s = _support(facts, passage, window + " " + header, float(sims[i]), ev, runs)
         if who is not None:
             wrong = same_speaker(claim, who[i], known_speakers or ())
             if wrong:
@@ -533,11 +542,40 @@ class _Facts:
                    frozenset(stems & question_only) - _LIGHT_STEMS)
 
 
-def _support(facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None) -> Support:
+_BREAKS_NAMES = frozenset(SPEECH_VERBS.split("|")) | {m.lower() for m in MONTHS} | set(
+    "monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """The stems of each name of two or more words in `text`, in order ("the Drenska North
+    colliery" -> ["drensk", "north"]), without the titles before it."""
+    runs = []
+    for m in re.finditer(r"(?:[A-Z][\w’'-]*\s+){1,4}[A-Z][\w’'-]*", text):
+        run: list[str] = []
+        # a headline in title case is not one name: "Blinken Tells Aliyev On A Sunday Call"
+        for w in [*m.group().split(), "."]:
+            if w == "." or w.lower() in STOPWORDS or w.lower() in _BREAKS_NAMES:
+                if len(run) >= 2:
+                    runs.append(run)
+                run = []
+            elif run or stem(w) not in _TITLES:
+                run.append(stem(w))
+    return runs
+
+
+def _support(
+    facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None, runs: Sequence[list[str]] = ()
+) -> Support:
+    """`runs`: the multi-word names of the whole passage. A window that names one by its head
+    ("Drenska" for "Drenska North") supports the rest of it; never by a later word, so "Halloran"
+    does not stand for "Petra Halloran" when two Hallorans are in the news."""
     haystack = f"{haystack} {spelled_dates(haystack)}"
     haystack_stems = content_stems(haystack)
     overlap = len(facts.stems & haystack_stems) / max(1, len(facts.stems))
     haystack_stems |= content_stems(other_names(haystack))
+    for run in runs:
+        if run[0] in haystack_stems:
+            haystack_stems |= set(run)
     haystack_numbers = numbers(haystack)
     missing = sorted(n for n in facts.numbers if n not in haystack_numbers and not _counts(facts, n, haystack))
     missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems)

@@ -16,6 +16,7 @@ from .cite import (
     STOPWORDS,
     count_the_same,
     known_stems,
+    name_runs,
     names,
     numbers,
     quantities,
@@ -44,12 +45,18 @@ _TIME_WORDS = frozenset(
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:a\.m\.|p\.m\.|am|pm)\b|\b(?:1[89]|20)\d\d\b", re.IGNORECASE)
 
 
+_NAME_QUESTION = re.compile(r"\bnames?\s+of\b|\bwhat\s+(?:is|was|are|were)\s+(?:the|his|her|their)\s+names?\b",
+                            re.IGNORECASE)
+
+
 def asks_for(question: str) -> str | None:
-    """"time", "quantity" or None (anything else, or unsure)."""
+    """"time", "quantity", "name" (asked for names in as many words) or None (anything else, or unsure)."""
     if _TIME_QUESTION.search(question):
         return "time"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
+    if _NAME_QUESTION.search(question):
+        return "name"
     return None
 
 
@@ -81,6 +88,9 @@ def gives(kind: str | None, answer: str, question: str = "", part: bool = False)
     how many B?" needs a number for each (unless `answer` is `part` of an answer)."""
     if kind is None:
         return True
+    if kind == "name":  # a full name the question does not already give: "the miners killed" has none
+        asked = set(names(question))
+        return any(not set(run) & asked for run in name_runs(answer))
     words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
     if kind == "time":
         unit = _ASKED_UNIT.search(question)
@@ -108,7 +118,8 @@ _SAYING = (r"say|says|said|call|calls|called|claim|claimed|tell|told|announce|an
            r"praise|praised|criticize|criticized|criticise|criticised|condemn|condemned|predict|predicted|"
            r"urge|urged|suggest|suggested|admit|admitted|confirm|confirmed|propose|proposed|dismiss|dismissed|"
            r"vow|vowed|complain|complained|concede|conceded|estimate|estimated|put|give|gave|report|reported|"
-           r"refer|referred|label|labelled|labeled|characterize|characterized|question|questioned|threaten|threatened")
+           r"refer|referred|label|labelled|labeled|characterize|characterized|question|questioned|threaten|threatened|"
+           r"defend|defended|explain|explained|justify|justified|attribute|attributed")
 _AUX = r"(?:did|does|do|has|have|had|was|is|were|are|will|would|can|could)\b"
 # the verb is lower case: "Did the State Department ..." has no verb "state"
 _WHO_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (

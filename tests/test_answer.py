@@ -258,7 +258,7 @@ def test_a_paraphrase_is_put_to_the_judge_only_when_every_fact_is_in_place(seed_
     reply = "Matthew Miller is a spokesperson of the State Department"  # far in wording, facts all there
     gen = Scripted(lambda m: f"{reply} [{id_of(m, 'Matthew Miller')}].",
                    yes=lambda prompt: yes if "state this" in prompt.splitlines()[-1] else 0.9)
-    question = "Which State Department spokesperson described the call with Aliyev?"
+    question = "Who is the State Department spokesperson in the report on the call with Aliyev?"
     result = ask(question, index, embedder, gen, settings)
     assert any(n.startswith(f"judged {yes:.2f} that sentence") and "states" in n for n in result.notes)
     assert (not result.abstained and result.sentences[0].text.startswith("Matthew Miller")) is supported

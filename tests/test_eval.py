@@ -41,7 +41,8 @@ def test_the_set_is_valid_and_balanced():
     events = ROOT / "eval" / "corpora" / "events"
     assert len(list(events.glob("*.txt"))) >= 12
     assert {q.corpus for q in questions} == {"seeds", "eval/corpora/events", "eval/corpora/conflicts",
-                                             "eval/corpora/stories_test", "eval/corpora/answers_test"}
+                                             "eval/corpora/stories_test", "eval/corpora/answers_test",
+                                             "eval/corpora/answers_test2", "eval/corpora/answers_test3"}
     test = [q for q in questions if q.split == "test"]  # held out: reported, never tuned on
     assert len(test) >= 30 and sum(not q.answerable for q in test) >= 0.25 * len(test)
     # only a corpus no tuned-on question uses: every seeds question has been looked at

@@ -19,6 +19,8 @@ from rag.question import asks_for, gives, guessed_speaker, statement, unmet_name
         ("Why was the school closed?", None),
         ("Which leader did Blinken phone first?", None),
         ("What did the ministry say about the day of the talks?", None),
+        ("What were the names of the miners who died?", "name"),
+        ("What's the name of the trawler's skipper?", "name"),
     ],
 )
 def test_what_a_question_asks_for(question, kind):
@@ -58,6 +60,12 @@ def test_what_a_question_asks_for(question, kind):
         # two quantities asked: one number is half an answer
         ("How many passengers and how many crew were aboard?", "Fourteen people were treated.", False),
         ("How many passengers and how many crew were aboard?", "It carried 312 passengers and 21 crew.", True),
+        # names asked for: a full name the question does not give, not the place it names
+        ("What were the names of the miners killed at Drenska?",
+         "The number of miners killed at the Drenska North colliery has risen to 7.", False),
+        ("What were the names of the miners killed at Drenska?", "The dead were Anton Vilk and Mara Sokol.", True),
+        ("What is the name of the mayor of Marenport?", "Marenport mayor Anton Greve said the port would reopen.",
+         True),
     ],
 )
 def test_an_answer_gives_what_is_asked(question, answer, ok):
