@@ -47,7 +47,8 @@ SPEECH_VERBS = (
 _NAME_RUN = r"(?:[A-Z][\w’'.-]*\s+(?:and\s+)?){0,4}[A-Z][\w’'-]*"
 _ADV = r"(?:(?:also|again|then|later|earlier|only|further|repeatedly|publicly|previously|has|have|had)\s+)*"
 # "Brinmoor mayor Tomas Greve on Monday announced": when it was said, between the speaker and the verb
-_WHEN = (r"(?:,?\s*(?:late\s+|early\s+)?on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_WHEN = (rf"(?:,?\s*(?:late\s+|early\s+)?on\s+(?:{'|'.join(WEEKDAYS)})"
          r"(?:\s+(?:morning|afternoon|evening|night))?,?)?")
 # lower-case words that may lead into a speaker's name ("mayor Tomas Greve"), never a preposition
 _LEAD = r"(?:(?!(?:on|in|at|by|for|from|with|to|of|after|before|during|since|until)\s)[a-z][\w’'-]*\s+)"
@@ -542,8 +543,7 @@ class _Facts:
                    frozenset(stems & question_only) - _LIGHT_STEMS)
 
 
-_BREAKS_NAMES = frozenset(SPEECH_VERBS.split("|")) | {m.lower() for m in MONTHS} | set(
-    "monday tuesday wednesday thursday friday saturday sunday".split())
+_BREAKS_NAMES = frozenset(SPEECH_VERBS.split("|")) | {w.lower() for w in [*MONTHS, *WEEKDAYS]}
 
 
 def name_runs(text: str) -> list[list[str]]:

@@ -14,6 +14,7 @@ import re
 from .cite import (
     MONTHS,
     STOPWORDS,
+    WEEKDAYS,
     count_the_same,
     known_stems,
     name_runs,
@@ -35,7 +36,7 @@ _QUANTITY_QUESTION = re.compile(
     r"|\bhow\s+(?:large|big|high|long|far|old|heavy|expensive)\b",
     re.IGNORECASE,
 )
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday weekend"
+_WEEKDAYS = " ".join([*(d.lower() for d in WEEKDAYS), "weekend"])
 _TIME_WORDS = frozenset(
     f"""{_WEEKDAYS} {" ".join(MONTHS).lower()} today yesterday tomorrow tonight morning afternoon evening night noon
     midnight week weeks month months year years day days hour hours minute minutes ago date dates
