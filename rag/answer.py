@@ -4,7 +4,7 @@ The model is trusted for wording only. It sees the retrieved passages as numbere
 cites the sentence each of its sentences rests on; each is then checked against the sentence it
 named (names, numbers, speaker, meaning), corrected to another retrieved sentence that supports
 it, or dropped. Whether there is an answer is decided here too: a supported answer must give what
-the question asks for (a time, a quantity, the words of whoever it names) and be judged to answer
+the question asks for (a time, a quantity, a name, the words of whoever it names) and be judged to answer
 it; when the model says there is none, or none of its sentences survives, a sentence of the
 articles is quoted verbatim and attributed instead of refusing: for "Was it X who said …?" the
 one that makes the statement (it names who did), otherwise, of the sentences that hold the facts
@@ -444,7 +444,7 @@ def _extract(
     Candidates are the sentences the model's answer points at (`pointed`, in order: those that
     hold its facts, then those it cited; its pointing is better than its wording), then those
     closest to the question (embedding cosine plus the share of the question's content words they
-    contain), each giving the kind of thing the question asks for (a time, a quantity), naming
+    contain), each giving the kind of thing the question asks for (a time, a quantity, a name), naming
     whoever the question asks the words of, and none a headline. The model is asked of the first
     few, each on its own with the question, whether it answers it; the surest good enough is
     quoted. Quoting the article's own sentence cannot misstate it; the judge decides only whether

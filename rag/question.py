@@ -3,8 +3,8 @@
 A sentence can be true, cited and on topic and still not answer: asked "When will households be
 paid?", "The government said it would pay 5,000 crowns" answers how much, not when. The model's
 yes/no judgement misses this often at 1.5B parameters; the question's own words say it plainly.
-Only the kinds that can be recognised reliably are checked (a time, a quantity); a question of
-any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
+Only the kinds that can be recognised reliably are checked (a time, a quantity, names asked for
+in as many words); a question of any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
 """
 
 from __future__ import annotations
