@@ -23,6 +23,7 @@ from rag.evaluate import (
     run_questions,
     score_question,
 )
+from rag.report import table_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "eval" / "questions.jsonl"
@@ -148,12 +149,16 @@ def test_cli_eval_writes_its_reports(shared_embedder, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_default_model_stays_above_the_floors(default_embedder, default_llm, tmp_path):
+def test_default_model_stays_above_the_floors(default_embedder, default_llm, tmp_path, capsys):
     """The regression gate: the held-out test split with the shipped default model and the
-    embedding backend a new index gets."""
+    embedding backend a new index gets. Its figures go to the log either way: CI's run is a
+    measurement of the held-out split, and a pass says nothing about how far above the floors."""
     floors = json.loads((ROOT / "eval" / "thresholds.json").read_text())
     questions, _ = load_set(SET, ROOT)
     test = [q for q in questions if q.split == "test"]
     results = run_questions(test, ROOT, tmp_path / "cache", default_embedder, default_llm, Settings())
-    failed = below_floors(aggregate(results), floors["floors"])
+    metrics = aggregate(results)
+    with capsys.disabled():
+        print("\nheld-out test split:", "; ".join(f"{label} {value}" for label, value, _ in table_rows(metrics)))
+    failed = below_floors(metrics, floors["floors"])
     assert not failed, failed
