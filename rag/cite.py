@@ -498,8 +498,9 @@ def assess(
     the words of a readout put in the wrong mouth are a wrong citation."""
     facts = _Facts.of(claim, question_only)
     runs = name_runs(passage_text)
+    titles = frozenset(titled(passage_text)) if facts.titles else frozenset()
     if not len(evidence):
-        return _support(facts, passage, passage_text + " " + header, 0.0, None, runs)
+        return _support(facts, passage, passage_text + " " + header, 0.0, None, runs, titles)
     sims = evidence_vecs @ claim_vec
     who = evidence_speakers(evidence) if known_speakers is not None and speakers(claim) else None
     best: Support | None = None
@@ -507,7 +508,7 @@ def assess(
         if only is not None and i != only:
             continue
         window = " ".join(e.text for e in evidence[max(0, i - 1) : i + 2])
-        s = _support(facts, passage, window + " " + header, float(sims[i]), ev, runs)
+        s = _support(facts, passage, window + " " + header, float(sims[i]), ev, runs, titles)
         if who is not None:
             wrong = same_speaker(claim, who[i], known_speakers or ())
             if wrong:
@@ -535,12 +536,13 @@ class _Facts:
     names: dict[str, str]
     changes: set[tuple[str, str]]
     echo: frozenset[str]  # words taken from the question that no passage has
+    titles: frozenset[tuple[str, str]]  # ("secret", "blinke") for "Secretary Blinken"
 
     @classmethod
     def of(cls, claim: str, question_only: frozenset[str]) -> _Facts:
         stems = content_stems(claim)
         return cls(stems, numbers(claim), counted(claim), quantities(claim), names(claim), changes(claim),
-                   frozenset(stems & question_only) - _LIGHT_STEMS)
+                   frozenset(stems & question_only) - _LIGHT_STEMS, frozenset(titled(claim)))
 
 
 _BREAKS_NAMES = frozenset(SPEECH_VERBS.split("|")) | {w.lower() for w in [*MONTHS, *WEEKDAYS]}
@@ -563,12 +565,30 @@ def name_runs(text: str) -> list[list[str]]:
     return runs
 
 
+_TITLED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+(?:the\s+)?)?(?:[A-Z]\.|[A-Z][\w’'-]*))+")
+
+
+def titled(text: str) -> set[tuple[str, str]]:
+    """(title, name) stems for each title written before a name: "Secretary of State Antony J.
+    Blinken" -> (secret, blinke), (state, antony), …: what the article calls whom."""
+    pairs: set[tuple[str, str]] = set()
+    for m in _TITLED_RUN.finditer(text):
+        words = [stem(w) for w in m.group().split() if w not in ("of", "the") and not re.fullmatch(r"[A-Z]\.", w)]
+        for i, t in enumerate(words):
+            if t in _TITLES:
+                pairs |= {(t, n) for n in words[i + 1:] if n not in _TITLES}
+    return pairs
+
+
 def _support(
-    facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None, runs: Sequence[list[str]] = ()
+    facts: _Facts, passage: int, haystack: str, cosine: float, best: Evidence | None, runs: Sequence[list[str]] = (),
+    titles: frozenset[tuple[str, str]] = frozenset(),
 ) -> Support:
     """`runs`: the multi-word names of the whole passage. A window that names one by its head
     ("Drenska" for "Drenska North") supports the rest of it; never by a later word, so "Halloran"
-    does not stand for "Petra Halloran" when two Hallorans are in the news."""
+    does not stand for "Petra Halloran" when two Hallorans are in the news. `titles`: the passage's
+    (title, name) pairs: "Secretary Blinken" is supported by a window that names Blinken when the
+    passage calls him Secretary somewhere, as a title is not news the window must repeat."""
     haystack = f"{haystack} {spelled_dates(haystack)}"
     haystack_stems = content_stems(haystack)
     overlap = len(facts.stems & haystack_stems) / max(1, len(facts.stems))
@@ -578,7 +598,8 @@ def _support(
             haystack_stems |= set(run)
     haystack_numbers = numbers(haystack)
     missing = sorted(n for n in facts.numbers if n not in haystack_numbers and not _counts(facts, n, haystack))
-    missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems)
+    missing += sorted(w for s, w in facts.names.items() if s not in haystack_stems
+                      and not any(t == s and n in haystack_stems and (t, n) in titles for t, n in facts.titles))
     missing += [f"{n} {' '.join(sorted(facts.quantities[n]))} (the passage counts something else)"
                 for n in miscounted(facts.quantities, quantities(haystack))
                 if n not in missing and not _counts(facts, n, haystack)]

@@ -86,7 +86,7 @@ def summarize(
     for i, group in enumerate(groups):
         if on_step:
             on_step(i, len(groups))
-        w = write(group, claims, vecs, embedder, generator, settings, terms)
+        w = write(group, claims, vecs, embedder, generator, settings, terms, source_text)
         written.append((group.kind, w))
         if w.note:
             notes.append(w.note)
@@ -236,8 +236,12 @@ def write(
     generator: Generator,
     settings: Settings,
     terms: list[neutrality.Term],
+    articles: dict[str, str] | None = None,
 ) -> _Written:
-    """One summary sentence for a group: the model's, if it passes every check, else an extract."""
+    """One summary sentence for a group: the model's, if it passes every check, else an extract.
+    `articles`: each source's whole text, where a title the sentence gives a name is looked up.
+    A sentence that fails is sent back with why, up to `settings.sentence_attempts` tries (the
+    prompt stays in the KV cache, so a retry costs the reason's tokens and the new sentence)."""
     if group.kind == "shared":
         lead = _lead(group.members, claims, vecs)
         by_source: dict[str, int] = {}
@@ -264,12 +268,20 @@ def write(
     messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
     if any(prompts.is_injection(claims[i].text) for i in cited):
         return _extract(group, lead, cited, claims, "extract used: the claim addresses an AI system")
-    completion = generator.complete(messages, grammar, settings.max_sentence_tokens)
-    sentence = _tidy(completion.text)
-    problem, scores = _check_sentence(sentence, group, cited, claims, vecs, embedder, settings, terms, attributed_to)
-    if problem:
-        return _extract(group, lead, cited, claims, f"extract used, {problem}: {sentence!r}")
-    return _Written(SummarySentence(sentence, [], attributed_to, "model"), cited, scores)
+    first = ""
+    for attempt in range(max(1, settings.sentence_attempts)):
+        sentence = _tidy(generator.complete(messages, grammar, settings.max_sentence_tokens).text)
+        problem, hint, scores = _check_sentence(sentence, group, cited, claims, vecs, embedder, settings, terms,
+                                                attributed_to, articles or {})
+        if not problem:
+            note = f"attempt {attempt + 1} used, the first {first}" if attempt else ""
+            return _Written(SummarySentence(sentence, [], attributed_to, "model"), cited, scores, note)
+        first = first or f"{problem}: {sentence!r}"
+        messages = [*messages, {"role": "assistant", "content": sentence},
+                    {"role": "user", "content": prompts.fill(prompts.load("summarize_retry.txt"),
+                                                             "summarize_retry.txt", problem=hint).strip()}]
+    return _extract(group, lead, cited, claims, f"extract used, {first}" + (
+        f"; the last attempt {problem}: {sentence!r}" if attempt else ""))
 
 
 def _check_sentence(
@@ -282,27 +294,52 @@ def _check_sentence(
     settings: Settings,
     terms: list[neutrality.Term],
     attributed_to: str | None,
-) -> tuple[str | None, dict[int, float]]:
-    """Why the model's sentence cannot be used (None if it can), and its support per claim."""
-    vec = embedder.embed([sentence])[0]
+    articles: dict[str, str],
+) -> tuple[str | None, str, dict[int, float]]:
+    """Why the model's sentence cannot be used (None if it can), the same said to the model, and
+    its support per claim. A shared sentence may name every outlet it cites."""
+    labels = " ".join(dict.fromkeys(claims[i].label for i in cited))
+    claim = reported(sentence, labels) if group.kind == "shared" else sentence
+    vec = embedder.embed([claim])[0]
     scores: dict[int, float] = {}
     for i in cited:
         c = claims[i]
         ev = [Evidence(0, c.start, c.end, c.text)]
-        support = assess(sentence, vec, 0, c.text, ev, vecs[i : i + 1], f"{c.label} {c.speaker or ''}")
+        support = assess(claim, vec, 0, articles.get(c.source, c.text), ev, vecs[i : i + 1],
+                         f"{labels} {c.speaker or ''}")
         if not support.ok(settings.min_cosine, settings.min_overlap):
-            why = f"missing {', '.join(support.missing)}" if support.missing else (
-                f"similarity {support.cosine:.2f}, overlap {support.overlap:.2f}")
-            return f"not supported by {c.source} ({why})", scores
+            if support.missing:
+                return (f"not supported by {c.source} (missing {', '.join(support.missing)})",
+                        f"{c.label} does not say {', '.join(support.missing)}; leave that out", scores)
+            return (f"not supported by {c.source} (similarity {support.cosine:.2f}, overlap {support.overlap:.2f})",
+                    f"it says more than {c.label}, which says only: {_oneline(c.text)} Keep to what it says", scores)
         scores[i] = round(support.cosine, 4)
     loaded = neutrality.loaded_terms(sentence, terms)
     if loaded:
-        return f"loaded terms in the narrator's voice ({', '.join(loaded)})", scores
+        return (f"loaded terms in the narrator's voice ({', '.join(loaded)})",
+                f"it says {', '.join(loaded)} in your own voice; such words go only inside quotation marks, "
+                "as someone's exact words", scores)
     if group.kind != "shared" and not neutrality.attributed(sentence, attributed_to):
-        return "not attributed", scores
+        return "not attributed", f"it does not say that {attributed_to} said it", scores
     if any(not neutrality.verbatim(q, [claims[i].text for i in cited]) for q in neutrality.quotes(sentence)):
-        return "a quote is not verbatim", scores
-    return None, scores
+        return "a quote is not verbatim", "a quotation in it is not word for word from the text", scores
+    return None, "", scores
+
+
+_SHARED_FRAME = re.compile(r"^[^.]{0,120}?\b(?:both|all(?:\s+(?:two|three|four|five|six|\d+))?)\s+(?:outlets\s+|sources\s+)?"
+                           r"(?:report|reported|say|said|state|stated|agree|agreed)s?\s+(?:on\s+)?(?:that\s+)?", re.I)
+_FRAME_WORDS = frozenset(stem(w) for w in "both all two three four five six outlets sources report say state agree".split())
+
+
+def reported(sentence: str, labels: str) -> str:
+    """What a shared sentence says the outlets report, its frame left out: "Turan and Armenpress
+    both report that the talks ended." -> "the talks ended." The frame is only the cited outlets'
+    names and reporting words ("Armenia and Azerbaijan both said that …" keeps its speakers), and
+    its words are not facts to find in each claim, nor words to count in its overlap."""
+    m = _SHARED_FRAME.match(sentence.strip())
+    if not m or content_stems(m.group()) - content_stems(labels) - _FRAME_WORDS or m.end() >= len(sentence.strip()):
+        return sentence
+    return sentence.strip()[m.end():]
 
 
 def _extract(group: Group, lead: int, cited: list[int], claims: list[Claim], why: str = "") -> _Written:

@@ -21,6 +21,7 @@ from rag.cite import (
     speakers,
     spelled_dates,
     stem,
+    titled,
     unframe,
 )
 
@@ -144,6 +145,36 @@ def test_a_name_is_supported_by_its_head_elsewhere_in_the_passage(embedder):
     assert missing("The Drenska North collapse was caused by a tremor.") == ()  # "Drenska" names it
     petra = "Petra Halloran said crews had been cut."  # a surname never stands for another first name
     assert "Petra" in assess(petra, embedder.embed([petra])[0], 1, text, ev, vecs, only=3).missing
+
+
+@pytest.mark.parametrize(
+    "claim, only, missing",
+    [
+        # the passage calls him Secretary earlier: the title is not news the window must repeat
+        ("Secretary Blinken shared his belief that peace was possible.", 3, ()),
+        # a title the passage never gives him is a wrong fact
+        ("President Blinken shared his belief that peace was possible.", 3, ("President",)),
+        # the title belongs to someone else in the passage
+        ("Minister Blinken shared his belief that peace was possible.", 3, ("Minister",)),
+        # a title is excused only beside a name the window has
+        ("Secretary Mirzoyan shared his belief that peace was possible.", 3, ("Mirzoyan", "Secretary")),
+    ],
+)
+def test_a_title_is_supported_by_the_passage_calling_the_name_so(embedder, claim, only, missing):
+    text = ("U.S. Secretary of State Antony J. Blinken spoke on Sunday with Foreign Minister Ararat Mirzoyan. "
+            "The talks lasted an hour. "
+            "They were held by telephone. "
+            "Blinken shared his belief that peace was possible.")
+    ev = passage_sentences(1, text, 0)
+    vecs = embedder.embed([e.text for e in ev])
+    assert assess(claim, embedder.embed([claim])[0], 1, text, ev, vecs, only=only).missing == missing
+
+
+def test_titled_pairs_each_title_with_the_names_after_it():
+    assert titled("U.S. Secretary of State Antony J. Blinken said.") == {
+        (stem("Secretary"), stem("Antony")), (stem("Secretary"), stem("Blinken")),
+        (stem("State"), stem("Antony")), (stem("State"), stem("Blinken"))}
+    assert titled("The Secretary and the State Department both expressed concern.") == set()
 
 
 def test_hyphenated_names_count_as_their_parts():

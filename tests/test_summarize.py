@@ -122,6 +122,9 @@ def test_seed_summary_with_the_default_model(embedder, default_llm, seeds, index
     # both seed files are cited, and neither is crowded out
     assert set(summary.checks["coverage"]) == {"000_5b9d689dbf11e4c1.txt", "004_e87519febac53f09.txt"}
     assert summary.checks["under_representation"]["gap"] < 0.25
+    # an editor's rules: no quote marks inside a quotation, at most one extract per section
+    assert summary.checks["nested_quotes"] == []
+    assert max(summary.checks["extracts"].values()) <= 1, summary.checks["extracts"]
 
 
 def test_summarize_one_story_at_a_time(shared_embedder, tmp_path):
@@ -189,3 +192,64 @@ def test_an_extract_quotes_the_claim_not_its_reporting_frame():
     # a quote the sentence splitter cut in two is still the claim
     assert inner_quote("Secretary Blinken shared his belief that peace was possible,” said a statement.") == (
         "Secretary Blinken shared his belief that peace was possible")
+
+
+class _Scripted:
+    """A generator that replies from a list and keeps the messages it was sent: the retry logic
+    is pure control flow, tested without a model (the real model runs in the tests above)."""
+
+    name = "scripted"
+
+    def __init__(self, replies):
+        self.replies, self.sent = list(replies), []
+
+    def complete(self, messages, grammar, max_tokens, on_token=None):
+        from rag.generate import Completion
+
+        self.sent.append(messages)
+        return Completion(self.replies.pop(0), 0, 0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_a_failed_sentence_gets_one_second_attempt_told_why(shared_embedder, attempts):
+    from rag import neutrality
+    from rag.claims import Claim
+    from rag.config import Settings
+    from rag.summarize import Group, write
+
+    said = "The foreign ministry said the talks would resume in Vell on Tuesday."
+    claim = Claim("a.txt", 0, len(said), said, None, "2023-04-30", "Turan", "The foreign ministry")
+    vecs = shared_embedder.embed([said])
+    gen = _Scripted(["The foreign ministry said the talks would resume in Olen on Friday.",  # wrong place and day
+                     "The foreign ministry said the talks would resume in Vell on Tuesday."])
+    w = write(Group("contested", [0], 1.0), [claim], vecs, shared_embedder, gen, Settings(sentence_attempts=attempts),
+              neutrality.load_terms(), {"a.txt": said})
+    if attempts == 1:
+        assert w.sentence.origin == "extract" and len(gen.sent) == 1
+        return
+    assert w.sentence.origin == "model" and w.sentence.text.endswith("in Vell on Tuesday.")
+    assert w.note.startswith("attempt 2 used, the first not supported by a.txt (missing ")
+    reason = gen.sent[1][-1]["content"]  # the second prompt says what was wrong, in the model's terms
+    assert gen.sent[1][-2] == {"role": "assistant", "content": "The foreign ministry said the talks would resume in Olen on Friday."}
+    assert "Olen" in reason and "Turan does not say" in reason and "leave that out" in reason
+
+
+@pytest.mark.parametrize(
+    "sentence, labels, claim",
+    [
+        ("Both outlets report that the pact was signed.", "Turan Armenpress", "the pact was signed."),
+        ("Dockers' Voice and Harbour Gazette both report that night shifts pay more.", "Dockers' Voice Harbour Gazette",
+         "night shifts pay more."),
+        ("All three outlets report that the pact was signed.", "A B C", "the pact was signed."),
+        # speakers who are not the cited outlets are facts, not a frame
+        ("Armenia and Azerbaijan both said that the talks were useful.", "Turan Armenpress",
+         "Armenia and Azerbaijan both said that the talks were useful."),
+        ("All ministers said that the talks were useful.", "Turan Armenpress",
+         "All ministers said that the talks were useful."),
+        ("Both Drenland and Kovia signed the pact in Vell.", "A B", "Both Drenland and Kovia signed the pact in Vell."),
+    ],
+)
+def test_a_shared_sentence_is_checked_without_its_reporting_frame(sentence, labels, claim):
+    from rag.summarize import reported
+
+    assert reported(sentence, labels) == claim
