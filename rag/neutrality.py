@@ -34,10 +34,39 @@ def load_terms(path: Path = PROMPTS_DIR / "loaded_terms.txt") -> list[Term]:
         if not line or line.startswith("#"):
             continue
         kind, _, text = line.partition(":") if line.split(":")[0] in ("verb", "place") else ("label", "", line)
-        body = re.escape(text.rstrip("*")).replace(r"\ ", r"\s+")
-        tail = r"[\w-]*" if text.endswith("*") else r"\b"
-        terms.append(Term(text, kind, re.compile(rf"(?<![\w-]){body}{tail}", re.IGNORECASE)))
+        terms.append(Term(text, kind, _pattern(text)))
     return terms
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """A list entry as a regex: case-insensitive, whole words, a trailing * for any ending."""
+    body = re.escape(text.rstrip("*")).replace(r"\ ", r"\s+")
+    tail = r"[\w-]*" if text.endswith("*") else r"\b"
+    return re.compile(rf"(?<![\w-]){body}{tail}", re.IGNORECASE)
+
+
+def load_framing(path: Path) -> list[tuple[Term, float]]:
+    """The framing lexicon (eval/framing_terms.txt): each entry with its arousal weight."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            weight, text = line.split(None, 1)
+            out.append((Term(text.strip(), "framing", _pattern(text.strip())), float(weight)))
+    return out
+
+
+def framing_score(text: str, reference: str, lexicon: list[tuple[Term, float]]) -> tuple[float, list[str]]:
+    """Issue 11's proxy for the published framing-bias score: the summed arousal of the loaded
+    words `text` uses that the neutral `reference` does not, quotes included (a quoted "massacre"
+    still frames the story). Lower is better; the reference itself scores 0."""
+    score, words = 0.0, []
+    for term, weight in lexicon:
+        if term.pattern.search(reference):
+            continue
+        found = [m.group() for m in term.pattern.finditer(text)]
+        score += weight * len(found)
+        words += found
+    return round(score, 2), words
 
 
 def outside_quotes(text: str) -> str:

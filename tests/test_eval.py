@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rag import neutrality
 from rag.cli import app
 from rag.config import Settings
 from rag.errors import BadInput
@@ -52,6 +53,24 @@ def test_the_set_is_valid_and_balanced():
     assert all(q.speakers for q in questions if q.category == "who_said_what" and q.split == "test")
     _, summaries = load_set(ROOT / "eval" / "summaries.jsonl", ROOT)
     assert len(summaries) == 4 and all(s.required_facts for s in summaries)
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_the_roundups_are_an_editors_neutral_copy_of_whole_stories(split):
+    """The framing proxy's references (bench/summarize.py): each covers one gold story whole, at
+    an editor's length, with no quotation and no loaded word in its own voice."""
+    gold = json.loads((ROOT / "eval" / "stories" / f"{split}_stories.json").read_text(encoding="utf-8"))
+    stories = {s["id"]: sorted(s["files"]) for s in gold["stories"]}
+    terms = neutrality.load_terms()
+    lines = (ROOT / "eval" / "stories" / f"roundups_{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    assert len(rows) == 5
+    for row in rows:
+        assert row["corpus"] == gold["corpus"]
+        assert sorted(row["files"]) == stories[row["story"]]
+        assert 80 <= len(row["reference"].split()) <= 120, row["story"]
+        assert neutrality.quotes(row["reference"]) == [], row["story"]
+        assert neutrality.loaded_terms(row["reference"], terms) == [], row["story"]
 
 
 def test_bad_items_are_one_line_errors(tmp_path):

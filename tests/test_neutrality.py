@@ -1,5 +1,7 @@
 """Pure logic: speakers, loaded terms in the narrator's voice, verbatim quotes, attribution, UER."""
 
+from pathlib import Path
+
 import pytest
 
 from rag import neutrality
@@ -71,3 +73,31 @@ def test_label_and_marks():
     assert source_label("a/b.txt", None, None) == "the article a/b.txt"
     assert with_marks("Talks begin in Washington D.C.", [1]) == "Talks begin in Washington D.C. [1]."
     assert with_marks("Turan reported: “Talks begin.”", [2, 3]) == "Turan reported: “Talks begin.” [2][3]."
+
+
+FRAMING = neutrality.load_framing(Path(__file__).resolve().parent.parent / "eval" / "framing_terms.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "score", "words"),
+    [
+        # quotes count: a quoted "massacre" still frames the story
+        ("Officials called it a “massacre”.", "Officials described the shooting.", 1.0, ["massacre"]),
+        # a word the neutral roundup uses too is not framing
+        ("The crisis deepened as protesters clashed with police.", "The crisis over fuel prices grew.",
+         1.1, ["clashed", "protesters"]),
+        # a trailing * matches endings, whole words only: "preoccupied" is not "occupied"
+        ("Brutality and brutal raids; a preoccupied minister.", "A raid took place.", 1.6, ["Brutality", "brutal"]),
+        # each occurrence counts, with its tier's weight
+        ("Rioters and rioters; critics slammed it.", "Protesters marched.", 2.0, ["Rioters", "rioters", "slammed"]),
+        ("Police and marchers met in the square.", "Police and marchers met.", 0.0, []),
+    ],
+)
+def test_framing_score_counts_loaded_words_the_reference_does_not_use(text, reference, score, words):
+    assert neutrality.framing_score(text, reference, FRAMING) == (score, words)
+
+
+def test_the_neutral_reference_scores_zero_against_itself():
+    text = "Critics slammed the brutal crackdown, calling it a massacre."
+    assert neutrality.framing_score(text, text, FRAMING) == (0.0, [])
+    assert neutrality.framing_score(text, "", FRAMING)[0] > 0
