@@ -91,6 +91,8 @@ FRAMING = neutrality.load_framing(Path(__file__).resolve().parent.parent / "eval
         # each occurrence counts, with its tier's weight
         ("Rioters and rioters; critics slammed it.", "Protesters marched.", 2.0, ["Rioters", "rioters", "slammed"]),
         ("Police and marchers met in the square.", "Police and marchers met.", 0.0, []),
+        # entries are whole words or stems of loaded words only: no "executive", "explore", "sober"
+        ("The chief executive will explore options, sober and calm.", "", 0.0, []),
     ],
 )
 def test_framing_score_counts_loaded_words_the_reference_does_not_use(text, reference, score, words):
