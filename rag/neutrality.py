@@ -58,14 +58,17 @@ def load_framing(path: Path) -> list[tuple[Term, float]]:
 def framing_score(text: str, reference: str, lexicon: list[tuple[Term, float]]) -> tuple[float, list[str]]:
     """Issue 11's proxy for the published framing-bias score: the summed arousal of the loaded
     words `text` uses that the neutral `reference` does not, quotes included (a quoted "massacre"
-    still frames the story). Lower is better; the reference itself scores 0."""
-    score, words = 0.0, []
+    still frames the story). Each word counts once, at the weight of the first entry that
+    matches it ("war crimes" is not also "war"). Lower is better; the reference itself scores 0."""
+    score, words, taken = 0.0, [], set[int]()
     for term, weight in lexicon:
         if term.pattern.search(reference):
             continue
-        found = [m.group() for m in term.pattern.finditer(text)]
-        score += weight * len(found)
-        words += found
+        for m in term.pattern.finditer(text):
+            if taken.isdisjoint(range(m.start(), m.end())):
+                taken.update(range(m.start(), m.end()))
+                score += weight
+                words.append(m.group())
     return round(score, 2), words
 
 

@@ -91,6 +91,9 @@ FRAMING = neutrality.load_framing(Path(__file__).resolve().parent.parent / "eval
         # each occurrence counts, with its tier's weight
         ("Rioters and rioters; critics slammed it.", "Protesters marched.", 2.0, ["Rioters", "rioters", "slammed"]),
         ("Police and marchers met in the square.", "Police and marchers met.", 0.0, []),
+        # a word matched by two entries counts once, at the first entry's weight
+        ("Accused of war crimes, the cowardly officer was alarming.", "The officer was accused.", 2.4,
+         ["war crimes", "cowardly", "alarming"]),
         # entries are whole words or stems of loaded words only: no "executive", "explore", "sober"
         ("The chief executive will explore options, sober and calm.", "", 0.0, []),
     ],
