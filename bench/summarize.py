@@ -23,11 +23,13 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rag import neutrality
 from rag.config import SHORT_SECTION_CAPS, Settings
 from rag.embed import Embedder, load_embedder
+from rag.evaluate import corpus_index
 from rag.generate import LlamaCppGenerator, open_generator
 from rag.index import Index, open_index
 from rag.models import default_models_dir
@@ -82,14 +84,11 @@ def roundups(split: str, gen: LlamaCppGenerator, embedder: Embedder, tmp: Path) 
     rows = []
     for line in filter(None, lines):
         story = json.loads(line)
-        folder = Path(story["corpus"])
         if story["corpus"] not in indexes:
-            settings = Settings(index_dir=tmp / f"roundups-{folder.name}")
-            ingest([folder], settings, embedder, base=folder.parent)
-            settings = Settings(index_dir=settings.index_dir, section_caps=SHORT_SECTION_CAPS)
-            indexes[story["corpus"]] = open_index(settings, embedding_info(embedder)), settings
+            index, settings = corpus_index(Path(story["corpus"]), tmp, embedder, Settings())
+            indexes[story["corpus"]] = index, replace(settings, section_caps=SHORT_SECTION_CAPS)
         index, settings = indexes[story["corpus"]]
-        sources = [f"{folder.name}/{f}" for f in story["files"]]
+        sources = story["files"]
         started = time.perf_counter()
         summary = summarize(index, embedder, gen, settings, sources=sources)
         ours_s = time.perf_counter() - started
