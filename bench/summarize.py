@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rag import neutrality
 from rag.config import SHORT_SECTION_CAPS, Settings
@@ -81,7 +82,7 @@ def roundups(split: str, gen: LlamaCppGenerator, embedder: Embedder, tmp: Path) 
     scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
     lines = Path(f"eval/stories/roundups_{split}.jsonl").read_text(encoding="utf-8").splitlines()
     indexes: dict[str, tuple[Index, Settings]] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in filter(None, lines):
         story = json.loads(line)
         if story["corpus"] not in indexes:
@@ -94,7 +95,7 @@ def roundups(split: str, gen: LlamaCppGenerator, embedder: Embedder, tmp: Path) 
         ours_s = time.perf_counter() - started
         ours = " ".join(x.text for sec in summary.sections for x in sec.sentences)
         plain_s, baseline = plain(gen, index, sources)
-        row: dict[str, object] = {"story": story["story"]}
+        row: dict[str, Any] = {"story": story["story"]}
         for name, text, seconds in (("rag", ours, ours_s), ("plain", baseline, plain_s)):
             score, words = neutrality.framing_score(text, story["reference"], lexicon)
             row[f"{name}_framing"] = score
@@ -104,7 +105,7 @@ def roundups(split: str, gen: LlamaCppGenerator, embedder: Embedder, tmp: Path) 
             row[f"{name}_loaded"] = words
             row[f"{name}_text"] = text
         rows.append(row)
-    means = {key: round(sum(float(r[key]) for r in rows) / len(rows), 2)  # type: ignore[arg-type]
+    means = {key: round(sum(r[key] for r in rows) / len(rows), 2)
              for key in ("rag_framing", "plain_framing", "rag_rouge1", "plain_rouge1", "rag_words", "plain_words",
                          "rag_s", "plain_s")}
     return {"split": split, "stories": len(rows), "mean": means, "per_story": rows}
