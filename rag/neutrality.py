@@ -23,16 +23,19 @@ _SAYS = re.compile(r"\b(said|says|stated|states|reported|reports|according to|to
 @dataclass(frozen=True)
 class Term:
     text: str  # as written in the list, e.g. "terror*"
-    kind: str  # "label" | "verb" | "place"
+    kind: str  # "label" | "verb" | "place" (loaded_terms.txt) | "framing" (eval/framing_terms.txt)
     pattern: re.Pattern[str]
+
+
+def _entries(path: Path) -> list[str]:
+    """The lines of a term list, stripped, without blank lines and # comments."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def load_terms(path: Path = PROMPTS_DIR / "loaded_terms.txt") -> list[Term]:
     terms = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line in _entries(path):
         kind, _, text = line.partition(":") if line.split(":")[0] in ("verb", "place") else ("label", "", line)
         terms.append(Term(text, kind, _pattern(text)))
     return terms
@@ -48,10 +51,9 @@ def _pattern(text: str) -> re.Pattern[str]:
 def load_framing(path: Path) -> list[tuple[Term, float]]:
     """The framing lexicon (eval/framing_terms.txt): each entry with its arousal weight."""
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            weight, text = line.split(None, 1)
-            out.append((Term(text.strip(), "framing", _pattern(text.strip())), float(weight)))
+    for line in _entries(path):
+        weight, text = line.split(None, 1)
+        out.append((Term(text, "framing", _pattern(text)), float(weight)))
     return out
 
 
