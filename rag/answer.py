@@ -88,7 +88,7 @@ def ask(
         return finish(_abstain(question, generator.name, timings, note))
 
     question_vec = embedder.embed([question])[0]
-    passages, shown = _passages(hits, question, question_vec, embedder, generator, settings, said)
+    passages, shown = _passages(hits, question_vec, embedder, generator, settings)
     notes: list[str] = []
     if said:
         # Who said it: the sentence that makes the statement names the speaker, where the model
@@ -211,65 +211,51 @@ def _abstain(
 
 
 def _passages(
-    hits: list[Hit], question: str, question_vec: np.ndarray, embedder: Embedder, generator: Generator,
-    settings: Settings, said: str | None = None,
+    hits: list[Hit], question_vec: np.ndarray, embedder: Embedder, generator: Generator, settings: Settings
 ) -> tuple[list[Passage], str]:
-    """Split hits into sentences, embed them once, and number the ones the model is shown: the
-    sentences of all passages closest to the question, within one token budget, in article order
-    under their passage's header. Picked per sentence, not per passage: the answer is often one
-    sentence deep in a lower-ranked passage, while the top one has several near misses. For "Was
-    it X who said S?", closeness to S counts too, as X's name pulls toward X's sentences, where S
-    is not. Each sentence once (chunks overlap); sentences that address an AI system are masked
-    and not citable (article text is data)."""
+    """Split hits into sentences, embed them once, and number the ones the model is shown: each
+    passage's most question-relevant sentences within its token budget, each sentence once (chunks
+    overlap), sentences that address an AI system masked and not citable (article text is data)."""
     evidence = [passage_sentences(n, h.chunk.text, h.chunk.start) for n, h in enumerate(hits, 1)]
     flat = [e for es in evidence for e in es]
     vectors = embedder.embed([e.text for e in flat]) if flat else np.zeros((0, 1), np.float32)
-    budget = min(settings.evidence_tokens, generator.n_ctx - settings.max_answer_tokens - 400)  # 400: instructions
-    wanted = [(question_vec, content_stems(question))]
-    if said:
-        wanted.append((embedder.embed([said])[0], content_stems(said)))
-    ranked: list[tuple[float, int, int]] = []  # (closeness, passage, sentence)
+    budget = generator.n_ctx - settings.max_answer_tokens - 400  # 400: instructions and question
+    per_passage = min(settings.passage_max_tokens, budget // max(1, len(hits)))
+    out, blocks, at, next_id = [], [], 0, 1
     seen: set[tuple[str, int]] = set()
-    at = 0
-    for n, (hit, es) in enumerate(zip(hits, evidence)):
-        sims = [vectors[at : at + len(es)] @ vec for vec, _ in wanted]
+    for n, (hit, es) in enumerate(zip(hits, evidence), 1):
+        vecs = vectors[at : at + len(es)]
         at += len(es)
-        for i, e in enumerate(es):
-            if (hit.chunk.source, e.start) not in seen:
-                seen.add((hit.chunk.source, e.start))
-                near = max(_closeness(float(sim[i]), asked, e.text) for sim, (_, asked) in zip(sims, wanted))
-                ranked.append((near, n, i))
-    chosen: list[set[int]] = [set() for _ in hits]
-    used = 0
-    for _, n, i in sorted(ranked, key=lambda r: -r[0]):
-        cost = generator.count_tokens(evidence[n][i].text)
-        if used + cost <= budget or not used:
-            chosen[n].add(i)
-            used += cost
-    out: list[Passage] = []
-    blocks: list[str] = []
-    at, next_id = 0, 1
-    for hit, es, picked in zip(hits, evidence, chosen):
+        chosen = _most_relevant(es, vecs @ question_vec, per_passage, generator)
         ids: dict[int, int] = {}
         lines = []
-        for i in sorted(picked):
+        for i in sorted(chosen):
+            if (hit.chunk.source, es[i].start) in seen:
+                continue
+            seen.add((hit.chunk.source, es[i].start))
             if prompts.is_injection(es[i].text):
                 lines.append(prompts.MASK)
                 continue
             ids[next_id] = i
             lines.append(f"[{next_id}] {' '.join(es[i].text.split())}")
             next_id += 1
-        out.append(Passage(len(out) + 1, hit, es, vectors[at : at + len(es)], ids))
-        at += len(es)
+        out.append(Passage(n, hit, es, vecs, ids))
         if lines:
             blocks.append(prompts.label_passage(hit) + "\n" + "\n".join(lines))
     return out, "\n\n".join(blocks)
 
 
-def _closeness(cosine: float, asked: set[str], text: str) -> float:
-    """How near a sentence is to the question: its cosine plus half the share of the question's
-    content words it contains (names and rare words that a small embedding model blurs)."""
-    return cosine + 0.5 * len(asked & content_stems(text)) / max(1, len(asked))
+def _most_relevant(evidence: list[Evidence], relevance: np.ndarray, budget: int, generator: Generator) -> set[int]:
+    """The passage's sentences most relevant to the question, within `budget` tokens."""
+    chosen: set[int] = set()
+    used = 0
+    for i in np.argsort(-relevance):
+        cost = generator.count_tokens(evidence[i].text)
+        if used + cost > budget and chosen:
+            continue
+        chosen.add(int(i))
+        used += cost
+    return chosen
 
 
 def verify(
@@ -546,6 +532,12 @@ def _who_said(
         return None
     notes.append("answered with the sentence that makes the statement: it names who made it")
     return _quote(p, i, min(1.0, score))
+
+
+def _closeness(cosine: float, asked: set[str], text: str) -> float:
+    """How near a sentence is to a question or statement: its cosine plus half the share of the
+    asked content words it contains (names and rare words that a small embedding model blurs)."""
+    return cosine + 0.5 * len(asked & content_stems(text)) / max(1, len(asked))
 
 
 def _quote(p: Passage, i: int, score: float = 1.0) -> tuple[list[AnswerSentence], list[Citation]]:

@@ -121,11 +121,8 @@ class Support:
 
     def plausible(self, min_cosine: float) -> bool:
         """No fact is wrong, only the wording differs (low similarity or overlap, a word from the
-        question): worth asking whether the sentence says the same in other words. One word from
-        the question may be the question's word for what the passage says ("hurt" for "injured");
-        two are a premise no passage shares (a "freight collision" where the passages report a
-        derailment), which the judge, shown the claim, too often nods through."""
-        return not self.missing and len(self.echo) < 2 and self.best is not None and self.cosine >= min_cosine
+        question): worth asking whether the sentence says the same in other words."""
+        return not self.missing and self.best is not None and self.cosine >= min_cosine
 
 
 def parse_drafts(text: str) -> list[Draft]:

@@ -305,7 +305,7 @@ def ask(
     index: IndexOpt = DEFAULT_INDEX_DIR,
     embed_url: EmbedUrlOpt = None,
     model: ModelOpt = "default",
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=20, help="Passages retrieved; their sentences closest to the question go to the model.")] = Settings.answer_k,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=20, help="Passages given to the model.")] = Settings.answer_k,
     as_json: JsonOpt = False,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Do not show the draft while it is generated.")] = False,
     show_unsupported: Annotated[

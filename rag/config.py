@@ -59,13 +59,8 @@ class Settings:
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
     candidates: int = 50  # how many hits each ranker contributes before fusion
     # answering (`rag ask`)
-    answer_k: int = 5  # passages whose sentences compete for the prompt
-    # the sentences shown to the model, across passages: prompt tokens cost ~50 ms each on 2 cores.
-    # On 191 answerable dev questions a gold sentence was shown for 180 picked from 3 passages so,
-    # 174 with each passage cut to 100 tokens, 187 from 5 passages. On the 48 t5 dev questions,
-    # 5 passages first answered 2 of 14 unanswerable ones from the extra passages' near misses;
-    # with the checks that came with it (question.gives on "among", Support.plausible) none.
-    evidence_tokens: int = 300
+    answer_k: int = 3  # passages given to the model; each one costs ~1 s of prompt time on 2 cores
+    passage_max_tokens: int = 100  # a passage is cut to its sentences most relevant to the question
     max_answer_tokens: int = 200  # generation cap (the grammar caps sentences at 4 x 320 chars)
     min_relevance: float = 0.25  # best passage cosine below this: nothing relevant, abstain
     min_cosine: float = 0.55  # claim vs. best evidence sentence, for a citation to count
