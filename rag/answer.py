@@ -465,7 +465,8 @@ def _extract(
             if whose and not whose & (who[i] | known_stems(" ".join([*speakers(ev.text, subject=True),
                                                                       p.hit.chunk.outlet or ""]))):
                 continue
-            scored.append((_closeness(float(sims[i]), asked, ev.text), p, n, i))
+            lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
+            scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
     scored.sort(key=lambda c: -c[0])
     rank = {c[2]: c for c in scored}
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
@@ -521,7 +522,7 @@ def _who_said(
             if not _quotable(p, i) or not who[i] or not numbers(said) <= numbers(ev.text):
                 continue
             # the words of the statement count besides its meaning: "sovereign right" is the statement
-            score = _closeness(float(sims[i]), asked, ev.text)
+            score = float(sims[i]) + 0.5 * len(asked & content_stems(ev.text)) / max(1, len(asked))
             if best is None or score > best[0]:
                 best = (score, p, i)
     if best is None:
@@ -532,12 +533,6 @@ def _who_said(
         return None
     notes.append("answered with the sentence that makes the statement: it names who made it")
     return _quote(p, i, min(1.0, score))
-
-
-def _closeness(cosine: float, asked: set[str], text: str) -> float:
-    """How near a sentence is to a question or statement: its cosine plus half the share of the
-    asked content words it contains (names and rare words that a small embedding model blurs)."""
-    return cosine + 0.5 * len(asked & content_stems(text)) / max(1, len(asked))
 
 
 def _quote(p: Passage, i: int, score: float = 1.0) -> tuple[list[AnswerSentence], list[Citation]]:

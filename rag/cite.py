@@ -258,8 +258,7 @@ def quantities(text: str) -> dict[str, set[str]]:
 _SAME_COUNT = [frozenset(stem(w).rstrip("s") for w in group.split()) for group in (
     "workers members employees staff strikers dockworkers dockers unionists labourers laborers",
     "deaths dead victims killed bodies fatalities lives",
-    "vehicles cars lorries lorry trucks",
-    "ships vessels boats ferries ferry tankers freighters trawlers",
+    "vehicles cars lorries trucks",
 )]
 
 
@@ -278,11 +277,8 @@ def _people_in_units(people: set[str], units: set[str]) -> bool:
     return bool(people & GENERIC_COUNTED and units & MEASURES and not units & GENERIC_COUNTED)
 
 
-def count_the_same(a: set[str], b: set[str], exact: bool = False) -> bool:
-    """Whether two sets of counted words (from `quantities`) can count the same thing. `exact`:
-    only if both say what they count and name it alike, not "people" for "children"."""
-    if exact:
-        return bool(_counted_as(a) & _counted_as(b))
+def count_the_same(a: set[str], b: set[str]) -> bool:
+    """Whether two sets of counted words (from `quantities`) can count the same thing."""
     if _people_in_units(a, b) or _people_in_units(b, a):
         return False
     return bool(not a or not b or a & GENERIC_COUNTED or b & GENERIC_COUNTED or _counted_as(a) & _counted_as(b))

@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 
 from .cite import (
-    GENERIC_COUNTED,
     MONTHS,
     STOPWORDS,
     WEEKDAYS,
-    content_stems,
     count_the_same,
     known_stems,
     name_runs,
@@ -80,9 +78,6 @@ _DAY_WORDS = frozenset(f"{_WEEKDAYS} today yesterday tomorrow tonight".split())
 _MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
 
 
-_AMONG = re.compile(r"\bamong\b", re.IGNORECASE)
-
-
 def gives(kind: str | None, answer: str, question: str = "", part: bool = False) -> bool:
     """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
 
@@ -90,8 +85,7 @@ def gives(kind: str | None, answer: str, question: str = "", part: bool = False)
     and the unit asked for when the question names one: "What year …?" is not answered by
     "on Tuesday", nor "Which day …?" by "in 2023".
     A quantity: a number; for "how many boats" a number that counts boats (or people, or does not
-    say what it counts: "Nine were sent"), not one that counts tonnes of food, and for "how many
-    children were among …" an answer that names children; "How many A and
+    say what it counts: "Nine were sent"), not one that counts tonnes of food; "How many A and
     how many B?" needs a number for each (unless `answer` is `part` of an answer)."""
     if kind is None:
         return True
@@ -115,9 +109,6 @@ def gives(kind: str | None, answer: str, question: str = "", part: bool = False)
     asked = counted_in_question(question)
     if not asked:
         return True
-    if _AMONG.search(question) and not asked & GENERIC_COUNTED:
-        # "How many children were among the injured?": a count of all of them is no answer
-        return count_the_same(asked, {w.rstrip("s") for w in content_stems(answer)}, exact=True)
     counts = quantities(answer)
     return any(count_the_same(asked, counts.get(n, set())) for n in found)
 

@@ -43,12 +43,6 @@ def test_what_a_question_asks_for(question, kind):
         ("How many people died?", "At least 23 victims were found.", True),
         ("How many workers struck?", "4,000 of its members joined the strike.", True),
         ("How many workers will be laid off?", "850 people will lose their jobs.", True),
-        ("How many vessels were waiting?", "Eleven ships were waiting to unload.", True),
-        # a part of those counted: the count of all of them, or of people, is no answer
-        ("How many children were among those hurt?", "Four people were killed and 37 injured.", False),
-        ("How many children were among those hurt?", "Nine of the injured were children, aged 4 to 12.", True),
-        ("How many children were among those hurt?", "Of the 37 injured, nine children were in hospital.", True),
-        ("How many people were among the dead?", "At least 23 victims were found.", True),  # people: anyone
         ("How much rain fell in a day?", "180 millimetres of rain fell.", True),  # "how much": any unit
         ("How much rain fell in a day?", "The river burst its banks.", False),
         ("How much did it cost?", "It cost 62 million crowns.", True),
