@@ -43,7 +43,7 @@ from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
-from .question import asks_for, gives, guessed_speaker, statement, unmet_names, whose_words
+from .question import asks_for, gives, guessed_speaker, kind_noun, statement, unmet_names, whose_words
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -128,7 +128,7 @@ def ask(
     if not any(s.supported for s in sentences):
         notes.insert(0, "no sentence of the model's answer is supported by the passages")
     elif not gives(kind, " ".join(s.text for s in sentences if s.supported), question):
-        notes.insert(0, f"the supported sentences give no {kind}, which the question asks for")
+        notes.insert(0, f"the supported sentences give no {kind_noun(kind)}, which the question asks for")
         sentences, citations = [], []
     elif not _about_whom_asked(whose, " ".join([*(s.text for s in sentences if s.supported),
                                                 *(f"{c.quote} {c.outlet or ''}" for c in citations)])):
@@ -351,7 +351,7 @@ def _to_the_point(
     to_the_point = [s for s in supported if gives(kind, s.text, question, part=True)]
     if kind is None or not to_the_point or len(to_the_point) == len(supported):
         return sentences, citations
-    notes += [f"sentence left out (it gives no {kind}, which the question asks for): {s.text!r}"
+    notes += [f"sentence left out (it gives no {kind_noun(kind)}, which the question asks for): {s.text!r}"
               for s in supported if s not in to_the_point]
     order: dict[int, int] = {}
     for s in to_the_point:

@@ -413,7 +413,7 @@ def speakers(sentence: str, subject: bool = False) -> list[str]:
     return [w.strip(" ,") for w in found if w.strip(" ,")]
 
 
-_TITLES = frozenset(stem(w) for w in """president secretary minister prime foreign spokesperson spokesman
+TITLES = frozenset(stem(w) for w in """president secretary minister prime foreign spokesperson spokesman
     spokeswoman official officials ministry office press service statement readout department government
     leader chief head deputy state country side general director chairman chair senior mayor governor
     councillor commissioner ambassador""".split())
@@ -423,7 +423,7 @@ def _keys(who: str) -> set[str]:
     """What identifies a speaker: its name stems ("Ilham Aliyev" -> ilham, aliyev), or, for
     "the press service", its plain words."""
     stems = content_stems(who)
-    return (stems - _TITLES) or stems
+    return (stems - TITLES) or stems
 
 
 def _is_pronoun(who: str) -> bool:
@@ -560,7 +560,7 @@ def name_runs(text: str) -> list[list[str]]:
                 if len(run) >= 2:
                     runs.append(run)
                 run = []
-            elif run or stem(w) not in _TITLES:
+            elif run or stem(w) not in TITLES:
                 run.append(stem(w))
     return runs
 
@@ -575,8 +575,8 @@ def titled(text: str) -> set[tuple[str, str]]:
     for m in _TITLED_RUN.finditer(text):
         words = [stem(w) for w in m.group().split() if w not in ("of", "the") and not re.fullmatch(r"[A-Z]\.", w)]
         for i, t in enumerate(words):
-            if t in _TITLES:
-                pairs |= {(t, n) for n in words[i + 1:] if n not in _TITLES}
+            if t in TITLES:
+                pairs |= {(t, n) for n in words[i + 1:] if n not in TITLES}
     return pairs
 
 

@@ -4,7 +4,8 @@ A sentence can be true, cited and on topic and still not answer: asked "When wil
 paid?", "The government said it would pay 5,000 crowns" answers how much, not when. The model's
 yes/no judgement misses this often at 1.5B parameters; the question's own words say it plainly.
 Only the kinds that can be recognised reliably are checked (a time, a quantity, names asked for
-in as many words); a question of any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
+in as many words, "which judge …" and "which hospital …", that ask to name a person or a place or
+body); a question of any other kind ("Who …", "Why …", "What did X say …") gives `None` and is left to the judge.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from .cite import (
     MONTHS,
     STOPWORDS,
+    TITLES,
     WEEKDAYS,
     count_the_same,
     known_stems,
@@ -50,15 +52,70 @@ _NAME_QUESTION = re.compile(r"\bnames?\s+of\b|\bwhat\s+(?:is|was|are|were)\s+(?:
                             re.IGNORECASE)
 
 
+# "Which judge …", "At which hospital …": the question asks to identify one, and only a name does
+# ("the Administrative Court will rule" names no judge; "died at the hospital" names none)
+_WHICH_QUESTION = re.compile(
+    r"^\s*(?:(?:and|so|but)\s+)?(?:(?:at|in|on|from|to|for|by|with|into|near)\s+)?(?:which|what)\s+"
+    r"(?!of\b)(?P<words>(?:[\w'’-]+\s*){1,4})",
+    re.IGNORECASE,
+)
+_PERSON_NOUNS = frozenset("""judge spokesperson spokesman spokeswoman politician minister
+    official leader artist person man woman lawyer officer mayor governor president candidate author reporter
+    journalist doctor nurse captain skipper driver pilot engineer chief director manager executive chairman
+    chairwoman commissioner councillor senator lawmaker activist witness pharmacist chef player coach
+    prosecutor diplomat ambassador envoy negotiator mediator commander bishop priest teacher owner founder
+    painter singer writer scientist researcher economist analyst expert surgeon inspector""".split())
+_NAMED_NOUNS = frozenset("""hospital court river lake city town village district province
+    region county country company firm team club council station newspaper outlet channel broadcaster ship
+    vessel ferry trawler party ministry agency school university bridge port airport street mine colliery
+    factory plant museum bank hotel stadium church island airline union government""".split())
+# what names a body, not a person: "the Administrative Court", "Estuary Lines", "the Broadcasting Council"
+_BODY_WORDS = frozenset(stem(w) for w in """court council ministry department agency office authority
+    authorities commission committee board party union government parliament assembly police service
+    services inspectorate tribunal company corporation lines railways railway bank group institute association
+    federation university hospital school museum newspaper herald post courier press times news radio
+    television chamber senate congress administration army navy forces guard foundation fund organization
+    organisation watchdog station airline ports port""".split())
+
+
 def asks_for(question: str) -> str | None:
-    """"time", "quantity", "name" (asked for names in as many words) or None (anything else, or unsure)."""
+    """"time", "quantity", "name" (asked for names in as many words), "person" ("Which judge …?"),
+    "proper name" ("Which hospital …?") or None (anything else, or unsure)."""
     if _TIME_QUESTION.search(question):
         return "time"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _NAME_QUESTION.search(question):
         return "name"
+    if m := _WHICH_QUESTION.match(question):
+        for word in m.group("words").split():  # the noun asked about comes before the verb
+            if re.fullmatch(_AUX, word, re.IGNORECASE) or word.lower() == "of":
+                break
+            nouns = {word.lower(), word.lower().removesuffix("s"), word.lower().removesuffix("es")}  # "stations", not stem(): "governor" is not "government"
+            if nouns & _PERSON_NOUNS:
+                return "person"
+            if nouns & _NAMED_NOUNS:
+                return "proper name"
     return None
+
+
+def kind_noun(kind: str | None) -> str:
+    """How a note names what was asked for: "the supported sentences give no person's name"."""
+    return {"person": "person's name"}.get(kind or "", kind or "answer")
+
+
+def _new_names(answer: str, question: str) -> list[list[str]]:
+    """The names `answer` gives that `question` does not, each as the stems of its words: a run of
+    capitalized words, without titles, months and weekdays; a run that shares a word with a name in
+    the question is that name ("Prime Minister Nikol Pashinyan" for "Pashinyan")."""
+    asked = set(names(question))
+    out = []
+    for m in re.finditer(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*", answer):
+        run = [s for w in m.group().split() for part in w.rstrip("'’").split("-")
+               if len(part) > 1 and (s := stem(part)) in names(part) and s not in _NOT_NAMES]
+        if run and not set(run) & asked:
+            out.append(run)
+    return out
 
 
 def counted_in_question(question: str) -> set[str]:
@@ -76,6 +133,7 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:last|this|next|that|the\s+same|th
 _NUMERIC_DAY = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b|\b\d{4}-\d{2}-\d{2}\b")
 _DAY_WORDS = frozenset(f"{_WEEKDAYS} today yesterday tomorrow tonight".split())
 _MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
+_NOT_NAMES = frozenset(stem(w) for w in [*MONTHS, *WEEKDAYS]) | TITLES
 
 
 def gives(kind: str | None, answer: str, question: str = "", part: bool = False) -> bool:
@@ -92,6 +150,12 @@ def gives(kind: str | None, answer: str, question: str = "", part: bool = False)
     if kind == "name":  # a full name the question does not already give: "the miners killed" has none
         asked = set(names(question))
         return any(not set(run) & asked for run in name_runs(answer))
+    if kind in ("person", "proper name"):
+        if re.search(r"\b[A-Z][\w'’-]*\s+or\s+[A-Z]", question):
+            return True  # "Which leader did he phone first, Pashinyan or Aliyev?": the answer is in the question
+        new = _new_names(answer, question)
+        # a person is not named by the body they sit on: "the Administrative Court will rule"
+        return any(not set(run) & _BODY_WORDS for run in new) if kind == "person" else bool(new)
     words = {w.lower().strip(".,;:!?\"'’”“()") for w in answer.split()}
     if kind == "time":
         unit = _ASKED_UNIT.search(question)

@@ -17,7 +17,14 @@ from rag.question import asks_for, gives, guessed_speaker, statement, unmet_name
         ("What death toll did the minister give?", "quantity"),
         ("Who said the valve had been replaced?", None),
         ("Why was the school closed?", None),
-        ("Which leader did Blinken phone first?", None),
+        ("Which leader did Blinken phone first?", "person"),
+        ("Which State Department spokesperson gave the readout?", "person"),
+        ("Which governor ordered the evacuation?", "person"),  # a governor, not a government
+        ("At which hospital did he die?", "proper name"),
+        ("Which regional radio stations were suspended?", "proper name"),
+        ("Which European government did Moscow single out?", "proper name"),
+        ("Which measure did the council announce?", None),  # a measure may be named in lower case
+        ("Which of the two ministers spoke first?", None),
         ("What did the ministry say about the day of the talks?", None),
         ("What were the names of the miners who died?", "name"),
         ("What's the name of the trawler's skipper?", "name"),
@@ -66,6 +73,18 @@ def test_what_a_question_asks_for(question, kind):
         ("What were the names of the miners killed at Drenska?", "The dead were Anton Vilk and Mara Sokol.", True),
         ("What is the name of the mayor of Marenport?", "Marenport mayor Anton Greve said the port would reopen.",
          True),
+        # "which judge": a person's name, not the body they sit on, not a name the question gives
+        ("Which judge will rule on Ferro's challenge?", "The Administrative Court will rule on Ferro's challenge.",
+         False),
+        ("Which judge will rule on Ferro's challenge?", "Judge Mara Lenk will rule on Ferro's challenge.", True),
+        ("Which minister announced the curfew?", "Interior Minister Halden announced it on Monday.", True),
+        ("Which leader did Blinken phone first, Pashinyan or Aliyev?", "He phoned Pashinyan first.", True),
+        ("Which spokesperson issued the readout of Blinken's call with Pashinyan?",
+         "Blinken held a call on Saturday with Prime Minister Nikol Pashinyan.", False),
+        # "which hospital": a name the question does not give
+        ("At which hospital did Tomas Reyl die?", "The autopsy found that Tomas Reyl died at the hospital.", False),
+        ("At which hospital did Tomas Reyl die?", "Reyl died at St Anne's Hospital on March 6.", True),
+        ("Which river burst its banks?", "Heavy rain caused the Olen river to burst its banks.", True),
     ],
 )
 def test_an_answer_gives_what_is_asked(question, answer, ok):
