@@ -43,7 +43,17 @@ from .config import Settings
 from .embed import Embedder
 from .generate import Generator, OnToken
 from .index import Index
-from .question import asks_for, gives, guessed_speaker, kind_noun, statement, unmet_names, whose_words
+from .question import (
+    asks_for,
+    gives,
+    guessed_speaker,
+    kind_noun,
+    parts,
+    quantities_asked,
+    statement,
+    unmet_names,
+    whose_words,
+)
 from .records import Answer, AnswerSentence, Citation, Hit
 from .retrieve import search
 
@@ -144,9 +154,18 @@ def ask(
         holding = _holding_facts(drafts, question, passages)
         pointed = [*holding, *(i for d in drafts for i in d.citations)]
         extract = _extract(question_vec, question, passages, pointed, judge, settings, set(holding))
+        if extract is None and len(asked := parts(question)) > 1:
+            # a question that asks two things, when no sentence answers both, is answered part by
+            # part, each with its own sentence (candidates are still those closest to the whole
+            # question: "When?" alone is close to nothing)
+            quoted = [e for part in asked
+                      if (e := _extract(question_vec, part, passages, pointed, judge, settings, set(holding), question))]
+            extract = _joined(quoted) if quoted else None
         if extract is not None:
             sentences, citations = extract
     timings["judge_ms"] = round(judge.ms, 1)
+    if partial := _partial(question, sentences):
+        notes.insert(0, partial)
     if not any(s.supported for s in sentences):
         answer = _abstain(question, generator.name, timings, notes[0], notes[1:])
         answer.verification = counts
@@ -348,7 +367,7 @@ def _to_the_point(
     are padding ("How many died?" -> "... paid 5,000 crowns per household", "... the river fell
     two metres") and go, with their citations, unless none gives one (then the answer is judged whole)."""
     supported = [s for s in sentences if s.supported]
-    to_the_point = [s for s in supported if gives(kind, s.text, question, part=True)]
+    to_the_point = [s for s in supported if gives(kind, s.text, question)]
     if kind is None or not to_the_point or len(to_the_point) == len(supported):
         return sentences, citations
     notes += [f"sentence left out (it gives no {kind_noun(kind)}, which the question asks for): {s.text!r}"
@@ -421,12 +440,15 @@ def _answers(
     if not ids:
         return True  # cited sentences the model was not shown cannot be named to it
     best = 0.0
+    asked = list(dict.fromkeys([question, *parts(question)]))
     for n in ids[:2]:
-        p = judge.yes("judge_answers.txt", id=str(n), sentence=shown_text[n], question=question)
-        judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question")
-        best = max(best, p)
-        if best >= settings.judge_answers:
-            return True
+        for part in asked:  # a question that asks two things is answered in part by one of them
+            p = judge.yes("judge_answers.txt", id=str(n), sentence=shown_text[n], question=part)
+            of = f" ({part!r})" if part != question else ""
+            judge.notes.append(f"judged {p:.2f} that sentence [{n}] answers the question{of}")
+            best = max(best, p)
+            if best >= settings.judge_answers:
+                return True
     return False
 
 
@@ -438,6 +460,7 @@ def _extract(
     judge: Judge,
     settings: Settings,
     holding: frozenset[int] | set[int] = frozenset(),  # those that hold the facts of its answer
+    whole: str = "",  # the whole question, when `question` is one of its parts
 ) -> tuple[list[AnswerSentence], list[Citation]] | None:
     """The shown sentence that answers the question, quoted and attributed, or None.
 
@@ -449,11 +472,11 @@ def _extract(
     few, each on its own with the question, whether it answers it; the surest good enough is
     quoted. Quoting the article's own sentence cannot misstate it; the judge decides only whether
     it answers."""
-    asked = content_stems(question)
-    kind, whose = asks_for(question), whose_words(question)
+    asked = content_stems(whole or question)
+    kind, whose = asks_for(question), whose_words(whole or question)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
-        if unmet_names(question, f"{p.hit.chunk.text} {_header(p.hit)}"):
+        if unmet_names(whole or question, f"{p.hit.chunk.text} {_header(p.hit)}"):
             continue  # the passage never names whom or what the question names
         sims = p.vectors @ question_vec
         who = evidence_speakers(p.evidence) if whose else []
@@ -482,6 +505,30 @@ def _extract(
         return None
     judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
     return _quote(best[1], best[2])  # score 1.0: the answer sentence is the quote itself
+
+
+def _partial(question: str, sentences: list[AnswerSentence]) -> str | None:
+    """A note when an answer gives fewer of the quantities than the question asks for: half an
+    answer, cited, beats a refusal, and the user is told the rest was not found."""
+    supported = " ".join(s.text for s in sentences if s.supported)
+    if not supported or asks_for(question) != "quantity":
+        return None
+    given, wanted = len(numbers(supported)), quantities_asked(question)
+    return f"partial answer: it gives {given} of the {wanted} quantities the question asks for" if given < wanted else None
+
+
+def _joined(answers: list[tuple[list[AnswerSentence], list[Citation]]]) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Quoted answers to the parts of a question as one answer, citations numbered in order; a
+    sentence that answers two parts is quoted once."""
+    sentences: list[AnswerSentence] = []
+    citations: list[Citation] = []
+    for part_sentences, part_citations in answers:
+        if any(c.source == old.source and c.start == old.start for c in part_citations for old in citations):
+            continue
+        shift = len(citations)
+        sentences += [replace(s, citations=[n + shift for n in s.citations]) for s in part_sentences]
+        citations += [replace(c, n=c.n + shift) for c in part_citations]
+    return sentences, citations
 
 
 def _holding_facts(drafts: list[Draft], question: str, passages: list[Passage]) -> list[int]:

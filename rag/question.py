@@ -123,8 +123,12 @@ def counted_in_question(question: str) -> set[str]:
     Not for "how much": "How much rain fell?" is answered in millimetres, not in rains."""
     m = _QUANTITY_QUESTION.search(question)
     what = (m.group("what") or "") if m and re.search(r"\bmany\b", m.group(0), re.IGNORECASE) else ""
-    words = [w for w in what.split() if w.lower() not in STOPWORDS]
+    words = [w for w in what.split() if w.lower() not in STOPWORDS | _MODIFIERS]
     return {stem(w).rstrip("s") for w in words[:1]}
+
+
+# words before the noun a question counts: "How many additional passengers" counts passengers
+_MODIFIERS = frozenset("additional extra more new other further separate different".split())
 
 
 _ASKED_UNIT = re.compile(r"\b(?:what|which)\s+(year|month|day|date|weekday)\b", re.IGNORECASE)
@@ -136,15 +140,44 @@ _MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
 _NOT_NAMES = frozenset(stem(w) for w in [*MONTHS, *WEEKDAYS]) | TITLES
 
 
-def gives(kind: str | None, answer: str, question: str = "", part: bool = False) -> bool:
+def quantities_asked(question: str) -> int:
+    """How many quantities a question asks for: "How many A and how many B?" -> 2."""
+    return len(re.findall(r"\bhow\s+(?:many|much)\b", question, re.IGNORECASE))
+
+
+_ANOTHER_ASK = re.compile(r",?\s+and\s+(?P<ask>(?:on\s+|at\s+|in\s+|by\s+)?(?:how|what|which|when|where|who)\b)",
+                          re.IGNORECASE)
+
+
+_ASKED = re.compile(r"(?i)(?:on\s+|at\s+|in\s+|by\s+)?(?:how\s+(?:many|much)\s+\S+|(?:what|which)\s+\S+,?|when,?)\s+(.+)")
+
+
+def parts(question: str) -> list[str]:
+    """The questions a question asks at once, each on its own: "How many passengers and how many
+    crew were aboard?" -> "How many passengers were aboard?", "How many crew were aboard?";
+    "What time did it happen, and on which day?" -> "What time did it happen?", "On which day?".
+    A question that asks one thing is its only part."""
+    m = _ANOTHER_ASK.search(question)
+    if not m:
+        return [question]
+    first = question[: m.start()].strip().rstrip(",")
+    second = question[m.end() - len(m.group("ask")) :].strip()
+    if len(first.split()) <= 3 and (tail := _ASKED.match(second)):
+        first = f"{first} {tail.group(1)}"  # "How many passengers" borrows "were aboard the ferry?"
+    second = re.sub(r"^([^,]{3,30}),\s+", r"\1 ", second)  # "at what time, did it happen?"
+    second = second[:1].upper() + second[1:]
+    return [first.rstrip("?") + "?", second.rstrip("?") + "?"]
+
+
+def gives(kind: str | None, answer: str, question: str = "") -> bool:
     """Whether `answer` gives the kind of thing asked for; True when the kind is not checked.
 
     A time: a weekday, month, year, clock time or a word of time ("within two years", "no date");
     and the unit asked for when the question names one: "What year …?" is not answered by
     "on Tuesday", nor "Which day …?" by "in 2023".
     A quantity: a number; for "how many boats" a number that counts boats (or people, or does not
-    say what it counts: "Nine were sent"), not one that counts tonnes of food; "How many A and
-    how many B?" needs a number for each (unless `answer` is `part` of an answer)."""
+    say what it counts: "Nine were sent"), not one that counts tonnes of food. "How many A and
+    how many B?" is answered in part by one number (`quantities_asked` says how many it asks)."""
     if kind is None:
         return True
     if kind == "name":  # a full name the question does not already give: "the miners killed" has none
@@ -167,8 +200,7 @@ def gives(kind: str | None, answer: str, question: str = "", part: bool = False)
             return bool(words & (_DAY_WORDS | _MONTH_WORDS) or _NUMERIC_DAY.search(answer))
         return bool(words & _TIME_WORDS or _CLOCK.search(answer))
     found = numbers(answer)
-    asked_for = len(re.findall(r"\bhow\s+(?:many|much)\b", question, re.IGNORECASE))
-    if not found or (len(found) < asked_for and not part):
+    if not found:
         return False
     asked = counted_in_question(question)
     if not asked:

@@ -108,6 +108,8 @@ def answer(console: Console, result: Answer) -> None:
         if c.title:
             console.print(f"      [dim]{escape(c.title)}[/]", highlight=False)
         console.print(f"      “{escape(' '.join(c.quote.split()))}”", highlight=False)
+    for note in (n for n in result.notes if n.startswith("partial answer")):
+        console.print(f"[yellow]({escape(note)}; the passages shown hold no more)[/]", highlight=False)
     dropped = [n for n in result.notes if n.startswith("unsupported")]
     if dropped:
         console.print(f"[dim]{len(dropped)} unsupported sentence(s) left out; --show-unsupported shows them[/]")

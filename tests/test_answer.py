@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from rag.answer import ABSTAIN, _holding_facts, _passages, ask, render_text, retrieve
+from rag.answer import ABSTAIN, _holding_facts, _partial, _passages, ask, render_text, retrieve
 from rag.cite import Draft
 from rag.generate import Completion
 from rag.records import AnswerSentence
@@ -405,3 +405,38 @@ def test_the_sentences_holding_the_facts_an_answer_adds_are_the_ones_it_points_a
     assert any("telephone conversation on Saturday" in shown[n] for n in found)
     assert _holding_facts([Draft("Blinken spoke by phone with Pashinyan", (wrong,))], question, passages) == []
     assert _holding_facts([Draft("It happened on Friday", (wrong,))], question, passages) == []
+
+
+def test_a_question_that_asks_two_things_is_answered_part_by_part(seed_index, embedder):
+    """No sentence answers both parts, so each part is answered with its own quoted sentence."""
+    index, settings = seed_index
+    question = "Who hosted the meeting between the foreign ministers, and where will most of the talks take place?"
+    first, second = "Who hosted the meeting between the foreign ministers?", "Where will most of the talks take place?"
+
+    def yes(prompt: str) -> float:
+        sentence = judged(prompt)
+        if f"Question: {first}\n" in prompt:
+            return 0.9 if "hosted" in sentence else 0.1
+        if f"Question: {second}\n" in prompt:
+            return 0.9 if "Training Center" in sentence else 0.1
+        return 0.1  # the whole question: no sentence answers both
+
+    result = ask(question, index, embedder, Scripted("NOT IN SOURCES", yes=yes), settings)
+    assert not result.abstained, result.notes
+    assert [s.citations for s in result.sentences] == [[1], [2]]
+    assert "hosted" in result.sentences[0].text and "Training Center" in result.sentences[1].text
+    assert [c.source for c in result.citations] == [ARMENIAN, TURAN]
+
+
+@pytest.mark.parametrize(
+    "question, answer, note",
+    [
+        ("How many passengers and how many crew were aboard?", "It carried 312 passengers.",
+         "partial answer: it gives 1 of the 2 quantities the question asks for"),
+        ("How many passengers and how many crew were aboard?", "It carried 312 passengers and 21 crew.", None),
+        ("How many died?", "Four died.", None),
+        ("Who hosted the meeting?", "Blinken did.", None),  # no quantity asked
+    ],
+)
+def test_half_an_answer_to_two_quantities_says_so(question, answer, note):
+    assert _partial(question, [AnswerSentence(answer, [1], True)]) == note

@@ -2,7 +2,16 @@
 
 import pytest
 
-from rag.question import asks_for, gives, guessed_speaker, statement, unmet_names, whose_words
+from rag.question import (
+    asks_for,
+    gives,
+    guessed_speaker,
+    parts,
+    quantities_asked,
+    statement,
+    unmet_names,
+    whose_words,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +55,8 @@ def test_what_a_question_asks_for(question, kind):
         ("When was the dispatch filed?", "It was filed in 2023.", True),
         ("How many boats were sent?", "Open Hands delivered 40 tonnes of food.", False),
         ("How many boats were sent?", "Nine were sent.", True),  # the number says nothing else
+        ("How many additional passengers did it carry?", "It carried 31,000 extra passengers.", True),
+        ("How many additional passengers did it carry?", "It carried 31,000 tonnes of cargo.", False),
         ("How many days did it last?", "It lasted three days.", True),
         ("How many people died?", "At least 23 victims were found.", True),
         ("How many workers struck?", "4,000 of its members joined the strike.", True),
@@ -64,9 +75,11 @@ def test_what_a_question_asks_for(question, kind):
         ("What month will the fair be held?", "It will be held on 12.07.", True),
         ("What month will the fair be held?", "It will be held on Saturday.", False),
         ("How many people died in the floods?", "The province will pay 5,000 crowns a household.", False),
-        # two quantities asked: one number is half an answer
-        ("How many passengers and how many crew were aboard?", "Fourteen people were treated.", False),
+        # two quantities asked: one number is half an answer, and half an answer is an answer
+        ("How many passengers and how many crew were aboard?", "The ferry ran aground at dawn.", False),
+        ("How many passengers and how many crew were aboard?", "It carried 312 passengers.", True),
         ("How many passengers and how many crew were aboard?", "It carried 312 passengers and 21 crew.", True),
+        ("How many ships queued on the first day, and how many on the second?", "Eleven ships queued.", True),
         # names asked for: a full name the question does not give, not the place it names
         ("What were the names of the miners killed at Drenska?",
          "The number of miners killed at the Drenska North colliery has risen to 7.", False),
@@ -89,6 +102,36 @@ def test_what_a_question_asks_for(question, kind):
 )
 def test_an_answer_gives_what_is_asked(question, answer, ok):
     assert gives(asks_for(question), answer, question) is ok
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many passengers and how many crew were aboard the ferry when it grounded?",
+         ["How many passengers were aboard the ferry when it grounded?",
+          "How many crew were aboard the ferry when it grounded?"]),  # the first part borrows the verb
+        ("By Thursday, how many people had the slide killed, and how many were still missing?",
+         ["By Thursday, how many people had the slide killed?", "How many were still missing?"]),
+        ("What time did the roof fall, and on which day?", ["What time did the roof fall?", "On which day?"]),
+        ("On what day, and at what time, did the train derail?",
+         ["On what day did the train derail?", "At what time did the train derail?"]),
+        # one question, though it has an "and"
+        ("Who hosted the meeting between the foreign ministers of Armenia and Azerbaijan?",
+         ["Who hosted the meeting between the foreign ministers of Armenia and Azerbaijan?"]),
+        ("How many ships and boats were sent?", ["How many ships and boats were sent?"]),
+    ],
+)
+def test_a_question_that_asks_two_things_is_asked_part_by_part(question, expected):
+    assert parts(question) == expected
+
+
+@pytest.mark.parametrize(
+    "question, n",
+    [("How many died?", 1), ("How many passengers and how many crew?", 2), ("How much did it cost, and how many paid?", 2),
+     ("Who said it?", 0)],
+)
+def test_quantities_asked(question, n):
+    assert quantities_asked(question) == n
 
 
 
