@@ -11,6 +11,7 @@ A sentence is supported by a passage when
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -313,6 +314,35 @@ def spelled_dates(text: str) -> str:
     return " ".join(out)
 
 
+_MONTH = "|".join(MONTHS)
+_DATE = (rf"(?:(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})|(?P<dd>\d{{1,2}})\s+(?P<dm>{_MONTH})\s+(?P<dy>\d{{4}})"
+         rf"|(?P<mm>{_MONTH})\s+(?P<md>\d{{1,2}}),?\s+(?P<my>\d{{4}}))")
+_WEEKDAY_DATE = re.compile(rf"\b(?P<wd>{'|'.join(WEEKDAYS)}),?\s+(?:the\s+)?{_DATE}\b"
+                           rf"|\b{_DATE.replace('?P<', '?P<b')},?\s+(?:a\s+)?(?P<bwd>{'|'.join(WEEKDAYS)})\b")
+
+
+def weekday_clashes(text: str) -> list[str]:
+    """A weekday written with a date it does not fall on: "on Monday, 2025-03-06" (a Thursday).
+    Small models pair the day an article names with its dateline; the two facts are each in the
+    passage, the pair is false."""
+    out = []
+    for m in _WEEKDAY_DATE.finditer(text):
+        # the date-first form's groups are the same names with a "b" in front
+        g = {k.removeprefix("b"): v for k, v in m.groupdict().items() if v is not None}
+        try:
+            if "iy" in g:
+                day = datetime.date(int(g["iy"]), int(g["im"]), int(g["id"]))
+            elif "dd" in g:
+                day = datetime.date(int(g["dy"]), MONTHS.index(g["dm"]) + 1, int(g["dd"]))
+            else:
+                day = datetime.date(int(g["my"]), MONTHS.index(g["mm"]) + 1, int(g["md"]))
+        except ValueError:
+            continue  # not a real date: the number check sees it
+        if WEEKDAYS[day.weekday()] != g["wd"]:
+            out.append(f"{m.group(0).strip(' ,')} (a {WEEKDAYS[day.weekday()]})")
+    return out
+
+
 # Names a passage may write another way than the answer: abbreviations, and countries against
 # their adjectives where the two do not share a stem ("France"/"French"; "Armenia"/"Armenian" do).
 _SAME_NAMES = [tuple(g.split("|")) for g in """US|U.S.|USA|United States|America|American|Americans
@@ -517,6 +547,8 @@ def assess(
         if best is None or _rank(s) > _rank(best):
             best = s
     assert best is not None
+    if clashes := weekday_clashes(claim):
+        best = Support(best.passage, best.cosine, best.overlap, (*best.missing, *clashes), best.best, best.echo)
     return best
 
 

@@ -164,7 +164,12 @@ def parts(question: str) -> list[str]:
     second = question[m.end() - len(m.group("ask")) :].strip()
     if len(first.split()) <= 3 and (tail := _ASKED.match(second)):
         first = f"{first} {tail.group(1)}"  # "How many passengers" borrows "were aboard the ferry?"
-    second = re.sub(r"^([^,]{3,30}),\s+", r"\1 ", second)  # "at what time, did it happen?"
+    second = re.sub(r"^([^,]{3,30}),\s+", r"\1 ", second).rstrip("?")  # "at what time, did it happen?"
+    if not _ASKED.match(second):  # "On which day?" alone would be answered by any day: it borrows the first's verb
+        if re.match(rf"(?i){_AUX}", first):
+            second = f"{second} {first[:1].lower()}{first[1:]}"  # "Did X meet Y …, and when?"
+        elif tail := _ASKED.match(first):
+            second = f"{second} {tail.group(1)}"  # "What time did it happen, and on which day?"
     second = second[:1].upper() + second[1:]
     return [first.rstrip("?") + "?", second.rstrip("?") + "?"]
 

@@ -23,6 +23,7 @@ from rag.cite import (
     stem,
     titled,
     unframe,
+    weekday_clashes,
 )
 
 
@@ -107,6 +108,31 @@ def test_support(embedder, evidence, claim, supported, missing):
 def test_best_evidence_is_the_matching_sentence(embedder, evidence):
     s = check(embedder, evidence, "Blinken was deeply concerned about the Lachin checkpoint.")
     assert s.best is not None and s.best.text.startswith("Blinken expressed")
+
+
+@pytest.mark.parametrize(
+    "text, clashes",
+    [
+        ("The roof fell on Monday, 2025-03-06.", ["Monday, 2025-03-06 (a Thursday)"]),  # the dateline's date
+        ("The roof fell on Monday, 2025-03-03.", []),
+        ("It opened on Monday 6 March 2025.", ["Monday 6 March 2025 (a Thursday)"]),
+        ("He called on Saturday, April 29, 2023.", []),
+        ("He spoke on March 6, 2025, a Monday.", ["March 6, 2025, a Monday (a Thursday)"]),
+        ("On Monday the talks began; the article is dated 2025-03-06.", []),  # not written as a pair
+        ("It fell on Tuesday, 2025-02-30.", []),  # no such date: for the number check, not this one
+    ],
+)
+def test_a_weekday_must_fall_on_the_date_it_is_written_with(text, clashes):
+    assert weekday_clashes(text) == clashes
+
+
+def test_a_weekday_paired_with_the_dateline_is_not_supported(embedder):
+    text = "Rescuers recovered the last bodies after Monday's roof collapse."
+    ev = passage_sentences(1, text, offset=0)
+    claim = "The roof fell on Monday, 2025-03-06."
+    s = assess(claim, embedder.embed([claim])[0], 1, text, ev, embedder.embed([e.text for e in ev]),
+               header="Drenska toll rises 2025-03-06")
+    assert "Monday, 2025-03-06 (a Thursday)" in s.missing
 
 
 def test_support_must_be_local_not_stitched_across_the_passage(embedder):

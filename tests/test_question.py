@@ -112,7 +112,10 @@ def test_an_answer_gives_what_is_asked(question, answer, ok):
           "How many crew were aboard the ferry when it grounded?"]),  # the first part borrows the verb
         ("By Thursday, how many people had the slide killed, and how many were still missing?",
          ["By Thursday, how many people had the slide killed?", "How many were still missing?"]),
-        ("What time did the roof fall, and on which day?", ["What time did the roof fall?", "On which day?"]),
+        # a second part that is only a question word borrows the first part's verb
+        ("What time did the roof fall, and on which day?", ["What time did the roof fall?", "On which day did the roof fall?"]),
+        ("Did Blinken meet the ministers one at a time, and when?",
+         ["Did Blinken meet the ministers one at a time?", "When did Blinken meet the ministers one at a time?"]),
         ("On what day, and at what time, did the train derail?",
          ["On what day did the train derail?", "At what time did the train derail?"]),
         # one question, though it has an "and"
