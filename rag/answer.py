@@ -153,18 +153,19 @@ def ask(
     if not any(s.supported for s in sentences):
         holding = _holding_facts(drafts, question, passages)
         pointed = [*holding, *(i for d in drafts for i in d.citations)]
-        extract = _extract(question_vec, question, passages, pointed, judge, settings, set(holding))
+        held = set(holding)
+        extract = _extract(question_vec, question, passages, pointed, judge, settings, held)
         if extract is None and len(asked := parts(question)) > 1:
             # a question that asks two things, when no sentence answers both, is answered part by
             # part, each with its own sentence (candidates are still those closest to the whole
             # question: "When?" alone is close to nothing)
             quoted = [e for part in asked
-                      if (e := _extract(question_vec, part, passages, pointed, judge, settings, set(holding), question))]
+                      if (e := _extract(question_vec, part, passages, pointed, judge, settings, held, question))]
             extract = _joined(quoted) if quoted else None
         if extract is not None:
             sentences, citations = extract
     timings["judge_ms"] = round(judge.ms, 1)
-    if partial := _partial(question, sentences):
+    if partial := _partial(kind, question, sentences):
         notes.insert(0, partial)
     if not any(s.supported for s in sentences):
         answer = _abstain(question, generator.name, timings, notes[0], notes[1:])
@@ -472,11 +473,12 @@ def _extract(
     few, each on its own with the question, whether it answers it; the surest good enough is
     quoted. Quoting the article's own sentence cannot misstate it; the judge decides only whether
     it answers."""
-    asked = content_stems(whole or question)
-    kind, whose = asks_for(question), whose_words(whole or question)
+    whole = whole or question  # whom and what it names, and its words, are the whole question's
+    asked = content_stems(whole)
+    kind, whose = asks_for(question), whose_words(whole)
     scored: list[tuple[float, Passage, int, int]] = []
     for p in passages:
-        if unmet_names(whole or question, f"{p.hit.chunk.text} {_header(p.hit)}"):
+        if unmet_names(whole, f"{p.hit.chunk.text} {_header(p.hit)}"):
             continue  # the passage never names whom or what the question names
         sims = p.vectors @ question_vec
         who = evidence_speakers(p.evidence) if whose else []
@@ -507,11 +509,11 @@ def _extract(
     return _quote(best[1], best[2])  # score 1.0: the answer sentence is the quote itself
 
 
-def _partial(question: str, sentences: list[AnswerSentence]) -> str | None:
+def _partial(kind: str | None, question: str, sentences: list[AnswerSentence]) -> str | None:
     """A note when an answer gives fewer of the quantities than the question asks for: half an
     answer, cited, beats a refusal, and the user is told the rest was not found."""
     supported = " ".join(s.text for s in sentences if s.supported)
-    if not supported or asks_for(question) != "quantity":
+    if not supported or kind != "quantity":
         return None
     given, wanted = len(numbers(supported)), quantities_asked(question)
     return f"partial answer: it gives {given} of the {wanted} quantities the question asks for" if given < wanted else None

@@ -315,10 +315,11 @@ def spelled_dates(text: str) -> str:
 
 
 _MONTH = "|".join(MONTHS)
-_DATE = (rf"(?:(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})|(?P<dd>\d{{1,2}})\s+(?P<dm>{_MONTH})\s+(?P<dy>\d{{4}})"
-         rf"|(?P<mm>{_MONTH})\s+(?P<md>\d{{1,2}}),?\s+(?P<my>\d{{4}}))")
-_WEEKDAY_DATE = re.compile(rf"\b(?P<wd>{'|'.join(WEEKDAYS)}),?\s+(?:the\s+)?{_DATE}\b"
-                           rf"|\b{_DATE.replace('?P<', '?P<b')},?\s+(?:a\s+)?(?P<bwd>{'|'.join(WEEKDAYS)})\b")
+_WEEKDAY = "|".join(WEEKDAYS)
+_FULL_DATE = re.compile(rf"\b(?:(?P<iy>\d{{4}})-(?P<im>\d{{1,2}})-(?P<id>\d{{1,2}})|(?P<dd>\d{{1,2}})\s+(?P<dm>{_MONTH})\s+(?P<dy>\d{{4}})"
+                        rf"|(?P<mm>{_MONTH})\s+(?P<md>\d{{1,2}}),?\s+(?P<my>\d{{4}}))\b")
+_WEEKDAY_BEFORE = re.compile(rf"\b({_WEEKDAY}),?\s+(?:the\s+)?$")  # "Monday, 2025-03-06"
+_WEEKDAY_AFTER = re.compile(rf",?\s+(?:a\s+)?({_WEEKDAY})\b")  # "March 6, 2025, a Monday"
 
 
 def weekday_clashes(text: str) -> list[str]:
@@ -326,20 +327,27 @@ def weekday_clashes(text: str) -> list[str]:
     Small models pair the day an article names with its dateline; the two facts are each in the
     passage, the pair is false."""
     out = []
-    for m in _WEEKDAY_DATE.finditer(text):
-        # the date-first form's groups are the same names with a "b" in front
-        g = {k.removeprefix("b"): v for k, v in m.groupdict().items() if v is not None}
+    for m in _FULL_DATE.finditer(text):
+        before, after = _WEEKDAY_BEFORE.search(text[: m.start()]), _WEEKDAY_AFTER.match(text, m.end())
+        if not (before or after):
+            continue
+        g = m.groupdict()
         try:
-            if "iy" in g:
+            if g["iy"]:
                 day = datetime.date(int(g["iy"]), int(g["im"]), int(g["id"]))
-            elif "dd" in g:
+            elif g["dd"]:
                 day = datetime.date(int(g["dy"]), MONTHS.index(g["dm"]) + 1, int(g["dd"]))
             else:
                 day = datetime.date(int(g["my"]), MONTHS.index(g["mm"]) + 1, int(g["md"]))
         except ValueError:
             continue  # not a real date: the number check sees it
-        if WEEKDAYS[day.weekday()] != g["wd"]:
-            out.append(f"{m.group(0).strip(' ,')} (a {WEEKDAYS[day.weekday()]})")
+        actual = WEEKDAYS[day.weekday()]
+        pairs = []  # (the weekday written, the words that pair it with the date)
+        if before:
+            pairs.append((before.group(1), text[before.start(1) : m.end()]))
+        if after:
+            pairs.append((after.group(1), text[m.start() : after.end()]))
+        out += [f"{span} (a {actual})" for wd, span in pairs if wd != actual]
     return out
 
 

@@ -155,8 +155,9 @@ _ASKED = re.compile(r"(?i)(?:on\s+|at\s+|in\s+|by\s+)?(?:how\s+(?:many|much)\s+\
 def parts(question: str) -> list[str]:
     """The questions a question asks at once, each on its own: "How many passengers and how many
     crew were aboard?" -> "How many passengers were aboard?", "How many crew were aboard?";
-    "What time did it happen, and on which day?" -> "What time did it happen?", "On which day?".
-    A question that asks one thing is its only part."""
+    "What time did it happen, and on which day?" -> "What time did it happen?", "On which day did
+    it happen?" (a part that is only a question word borrows the other's verb). A question that
+    asks one thing is its only part."""
     m = _ANOTHER_ASK.search(question)
     if not m:
         return [question]

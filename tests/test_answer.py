@@ -9,6 +9,7 @@ import pytest
 from rag.answer import ABSTAIN, _holding_facts, _partial, _passages, ask, render_text, retrieve
 from rag.cite import Draft
 from rag.generate import Completion
+from rag.question import asks_for
 from rag.records import AnswerSentence
 
 TURAN = "seeds/004_e87519febac53f09.txt"
@@ -439,4 +440,4 @@ def test_a_question_that_asks_two_things_is_answered_part_by_part(seed_index, em
     ],
 )
 def test_half_an_answer_to_two_quantities_says_so(question, answer, note):
-    assert _partial(question, [AnswerSentence(answer, [1], True)]) == note
+    assert _partial(asks_for(question), question, [AnswerSentence(answer, [1], True)]) == note
