@@ -55,6 +55,20 @@ def test_the_set_is_valid_and_balanced():
     assert len(summaries) == 4 and all(s.required_facts for s in summaries)
 
 
+def test_the_third_held_out_split_is_valid_and_its_own():
+    """t7 (not yet in the gate) is held out like t4 and t6: every gold span is verbatim in its
+    article, a quarter or more is unanswerable, and its corpus is one no other question uses."""
+    t7, _ = load_set(ROOT / "eval" / "questions_t7.jsonl", ROOT)
+    others, _ = load_set(SET, ROOT)
+    assert len(t7) == 60 and {q.split for q in t7} == {"test"} and all(q.id.startswith("t7-") for q in t7)
+    assert sum(not q.answerable for q in t7) >= 0.25 * len(t7)
+    assert all(q.gold_spans and q.key_facts for q in t7 if q.answerable)
+    assert all(q.speakers for q in t7 if q.category == "who_said_what")
+    assert {q.corpus for q in t7} == {"eval/corpora/answers_test4"}
+    assert not {q.corpus for q in t7} & {q.corpus for q in others}
+    assert not {q.id for q in t7} & {q.id for q in others}
+
+
 @pytest.mark.parametrize("split", ["dev", "test"])
 def test_the_roundups_are_an_editors_neutral_copy_of_whole_stories(split):
     """The framing proxy's references (bench/summarize.py): each covers one gold story whole, at
