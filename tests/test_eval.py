@@ -46,11 +46,8 @@ def test_the_set_is_valid_and_balanced():
                                              "eval/corpora/stories_test", "eval/corpora/answers_test",
                                              "eval/corpora/answers_test2", "eval/corpora/answers_test3"}
     test = [q for q in questions if q.split == "test"]  # held out: reported, never tuned on
-    assert len(test) >= 30 and sum(not q.answerable for q in test) >= 0.25 * len(test)
-    # only a corpus no tuned-on question uses: every seeds question has been looked at
-    dev_corpora = {q.corpus for q in questions if q.split == "dev"}
-    assert not {q.corpus for q in test} & dev_corpora
-    assert all(q.speakers for q in questions if q.category == "who_said_what" and q.split == "test")
+    assert len(test) >= 30
+    _assert_held_out(test, [q for q in questions if q.split == "dev"])
     _, summaries = load_set(ROOT / "eval" / "summaries.jsonl", ROOT)
     assert len(summaries) == 4 and all(s.required_facts for s in summaries)
 
@@ -61,12 +58,20 @@ def test_the_third_held_out_split_is_valid_and_its_own():
     t7, _ = load_set(ROOT / "eval" / "questions_t7.jsonl", ROOT)
     others, _ = load_set(SET, ROOT)
     assert len(t7) == 60 and {q.split for q in t7} == {"test"} and all(q.id.startswith("t7-") for q in t7)
-    assert sum(not q.answerable for q in t7) >= 0.25 * len(t7)
-    assert all(q.gold_spans and q.key_facts for q in t7 if q.answerable)
-    assert all(q.speakers for q in t7 if q.category == "who_said_what")
     assert {q.corpus for q in t7} == {"eval/corpora/answers_test4"}
-    assert not {q.corpus for q in t7} & {q.corpus for q in others}
     assert not {q.id for q in t7} & {q.id for q in others}
+    _assert_held_out(t7, others)
+
+
+def _assert_held_out(test: list, seen: list) -> None:
+    """What every held-out split must be: a quarter or more unanswerable, each answerable item
+    with gold spans and key facts, each who-said-what item with its real speakers, and only
+    corpora that no question in `seen` uses (every seeds question has been looked at)."""
+    assert sum(not q.answerable for q in test) >= 0.25 * len(test)
+    assert all(q.gold_spans and q.key_facts and set(q.gold_sources) >= {s.source for s in q.gold_spans}
+               for q in test if q.answerable)
+    assert all(q.speakers for q in test if q.category == "who_said_what")
+    assert not {q.corpus for q in test} & {q.corpus for q in seen}
 
 
 @pytest.mark.parametrize("split", ["dev", "test"])
