@@ -17,8 +17,8 @@ LLAMA_AVX2 := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGM
 LLAMA_AVX512 := $(LLAMA_AVX2) -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON \
 	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 AVX512_NEEDS := avx512f avx512cd avx512vl avx512dq avx512bw avx512vbmi avx512_vnni avx512_bf16
-LLAMA_ISA ?= $(or $(shell for f in $(AVX512_NEEDS); do grep -m1 '^flags' /proc/cpuinfo 2>/dev/null \
-	| grep -qw -- "$$f" || exit 0; done; echo avx512),avx2)
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+LLAMA_ISA ?= $(if $(filter-out $(CPU_FLAGS),$(AVX512_NEEDS)),avx2,avx512)
 LLAMA_CMAKE := $(if $(filter avx512,$(LLAMA_ISA)),$(LLAMA_AVX512),$(LLAMA_AVX2))
 LLAMA_WHEELS ?= $(HOME)/.cache/rag/wheels/llama-cpp-python-0.3.36-$(LLAMA_ISA)
 
