@@ -35,6 +35,7 @@ from .cite import (
     numbers,
     parse_drafts,
     passage_sentences,
+    rival_figures,
     speakers,
     spelled_dates,
 )
@@ -164,6 +165,9 @@ def ask(
             extract = _joined(quoted) if quoted else None
         if extract is not None:
             sentences, citations = extract
+    if kind == "quantity" and any(s.supported for s in sentences) and \
+            (other := _other_figure(question_vec, question, passages, sentences, citations, judge, settings)):
+        sentences, citations = _joined([(sentences, citations), other])
     timings["judge_ms"] = round(judge.ms, 1)
     if partial := _partial(kind, question, sentences):
         notes.insert(0, partial)
@@ -473,26 +477,7 @@ def _extract(
     few, each on its own with the question, whether it answers it; the surest good enough is
     quoted. Quoting the article's own sentence cannot misstate it; the judge decides only whether
     it answers."""
-    whole = whole or question  # whom and what it names, and its words, are the whole question's
-    asked = content_stems(whole)
-    kind, whose = asks_for(question), whose_words(whole)
-    scored: list[tuple[float, Passage, int, int]] = []
-    for p in passages:
-        if unmet_names(whole, f"{p.hit.chunk.text} {_header(p.hit)}"):
-            continue  # the passage never names whom or what the question names
-        sims = p.vectors @ question_vec
-        who = evidence_speakers(p.evidence) if whose else []
-        for n, i in p.ids.items():
-            ev = p.evidence[i]
-            if not _quotable(p, i) or not gives(kind, ev.text, question):
-                continue
-            # asked what X said, a sentence is an answer only in X's words (or in X's own paper)
-            if whose and not whose & (who[i] | known_stems(" ".join([*speakers(ev.text, subject=True),
-                                                                      p.hit.chunk.outlet or ""]))):
-                continue
-            lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
-            scored.append((float(sims[i]) + 0.5 * lexical, p, n, i))
-    scored.sort(key=lambda c: -c[0])
+    scored = _candidates(question_vec, question, passages, whole)
     rank = {c[2]: c for c in scored}
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
     best: tuple[float, Passage, int] | None = None
@@ -507,6 +492,83 @@ def _extract(
         return None
     judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
     return _quote(best[1], best[2])  # score 1.0: the answer sentence is the quote itself
+
+
+def _candidates(
+    question_vec: np.ndarray, question: str, passages: list[Passage], whole: str = "", every: bool = False
+) -> list[tuple[float, Passage, int, int]]:
+    """The sentences that could answer `question`, closest first, as (closeness, passage, shown id
+    or 0, sentence index): quotable, giving the kind of thing it asks for, naming whoever it asks
+    the words of, from passages that name whom and what it names; those shown to the model, or
+    with `every` all of the retrieved passages' sentences (each once; masked ones never). Closeness
+    is the embedding cosine plus half the share of the question's content words the sentence contains."""
+    whole = whole or question  # whom and what it names, and its words, are the whole question's
+    asked = content_stems(whole)
+    kind, whose = asks_for(question), whose_words(whole)
+    scored: list[tuple[float, Passage, int, int]] = []
+    seen: set[tuple[str, int]] = set()
+    for p in passages:
+        if unmet_names(whole, f"{p.hit.chunk.text} {_header(p.hit)}"):
+            continue  # the passage never names whom or what the question names
+        sims = p.vectors @ question_vec
+        who = evidence_speakers(p.evidence) if whose else []
+        shown = {i: n for n, i in p.ids.items()}
+        for i in range(len(p.evidence)) if every else shown:
+            ev = p.evidence[i]
+            if (p.hit.chunk.source, ev.start) in seen or prompts.is_injection(ev.text):
+                continue
+            seen.add((p.hit.chunk.source, ev.start))
+            if not _quotable(p, i) or not gives(kind, ev.text, question):
+                continue
+            # asked what X said, a sentence is an answer only in X's words (or in X's own paper)
+            if whose and not whose & (who[i] | known_stems(" ".join([*speakers(ev.text, subject=True),
+                                                                      p.hit.chunk.outlet or ""]))):
+                continue
+            lexical = len(asked & content_stems(ev.text)) / max(1, len(asked))
+            scored.append((float(sims[i]) + 0.5 * lexical, p, shown.get(i, 0), i))
+    scored.sort(key=lambda c: -c[0])
+    return scored
+
+
+def _other_figure(
+    question_vec: np.ndarray,
+    question: str,
+    passages: list[Passage],
+    sentences: list[AnswerSentence],
+    citations: list[Citation],
+    judge: Judge,
+    settings: Settings,
+) -> tuple[list[AnswerSentence], list[Citation]] | None:
+    """Asked how many or how much, a retrieved sentence that counts what the answer counts with
+    another figure, quoted and attributed: sources that disagree on a number ("about 230,000
+    people" against a researcher's "as many as 600,000") are each given, not one of them as the
+    answer. Candidates are the closest such sentences not already cited, of outlets the answer
+    does not cite first; the judge, asked of each alone, must not find that it answers another question."""
+    answer = " ".join(s.text for s in sentences if s.supported)
+    outlets = {c.outlet or c.source for c in citations}
+
+    def cited(source: str, start: int, end: int) -> bool:  # within what the answer already cites
+        return any(c.source == source and c.start < end and start < c.end for c in citations)
+
+    rivals = [(p, i) for _, p, _, i in _candidates(question_vec, question, passages, every=True)
+              if not cited(p.hit.chunk.source, p.evidence[i].start, p.evidence[i].end)
+              and rival_figures(answer, p.evidence[i].text, numbers(question))]
+    rivals.sort(key=lambda c: (c[0].hit.chunk.outlet or c[0].hit.chunk.source) in outlets)  # stable: closest first
+    best: tuple[float, Passage, int] | None = None
+    for p, i in rivals[: settings.other_figure_candidates]:
+        ev = p.evidence[i]
+        yes = judge.alone("judge_answers_alone.txt", sentence=ev.text, question=question)
+        judge.notes.append(f"judged {yes:.2f} that a sentence with another figure ({_label(p.hit)}) answers it: "
+                           f"{ev.text[:80]!r}")
+        if yes >= settings.judge_other_figure and (best is None or yes > best[0]):
+            best = (yes, p, i)
+    if best is None:
+        return None
+    quoted = _quote(best[1], best[2])
+    if cited(quoted[1][0].source, quoted[1][0].start, quoted[1][0].end):
+        return None  # its quote reaches back to the speaker's sentence, which the answer already cites
+    judge.notes.append("another figure was added from the articles: they give different figures")
+    return quoted
 
 
 def _partial(kind: str | None, question: str, sentences: list[AnswerSentence]) -> str | None:

@@ -285,6 +285,21 @@ def count_the_same(a: set[str], b: set[str]) -> bool:
     return bool(not a or not b or a & GENERIC_COUNTED or b & GENERIC_COUNTED or _counted_as(a) & _counted_as(b))
 
 
+def rival_figures(answer: str, text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The numbers of `text` that count what a number of `answer` counts, with another value (and
+    not in `known`): "as many as 600,000 people may be affected" against "the records of about
+    230,000 people"; "only two boxes arrived late" against "four boxes were tampered with". A
+    number that counts nothing nameable, or something else, is no rival figure, nor a measure of
+    the thing counted ("the 14-metre trawler" against "two of the trawler's crew")."""
+    given = {n: words for n, words in quantities(answer).items() if words}
+
+    def rivals(words: set[str], other: set[str]) -> bool:
+        return bool(_counted_as(words) & _counted_as(other)) and (words & MEASURES) == (other & MEASURES)
+
+    return {n for n, words in quantities(text).items()
+            if words and n not in given and n not in known and any(rivals(words, o) for o in given.values())}
+
+
 def miscounted(claim: dict[str, set[str]], haystack: dict[str, set[str]]) -> list[str]:
     """Numbers the claim counts one thing with and the passage only ever counts another with:
     "Open Hands has 9 volunteers" against "the group's volunteers had found the nine victims"."""

@@ -82,6 +82,12 @@ class Settings:
     # questions through it passed no more gold (0.65, not 0.64) and cost twice the time: the
     # question first is a prefix the candidates share in the KV cache.
     judge_extract: float = 0.5  # that a sentence near the question answers it, to quote it instead
+    # p(yes), asked alone, that a sentence with a rival figure (rag.cite.rival_figures) answers a how-many
+    # question, to add it. The rule decides; the judge only vetoes what is off the question. On the 24
+    # how-many/how-much dev questions, rivals that held a key fact scored 0.83, 0.39, 0.30, 0.21, the
+    # one that did not 0.29, the others 0.04-0.25: no threshold separates them, 0.15 drops the plainly off.
+    judge_other_figure: float = 0.15
+    other_figure_candidates: int = 2  # such sentences judged, closest first
     # a who-said-it question's statement vs. the sentence quoted as making it: cosine + 0.5 x word share.
     # On the dev splits the sentence at 0.68 and 0.69 was the gold one, at 0.65 and 0.66 it was not.
     statement_score: float = 0.67

@@ -17,6 +17,7 @@ from rag.cite import (
     parse_drafts,
     passage_sentences,
     quantities,
+    rival_figures,
     same_speaker,
     speakers,
     spelled_dates,
@@ -285,6 +286,31 @@ def test_number_words_that_count_what_the_passage_lists():
 )
 def test_a_number_must_count_what_the_passage_counts(claim, evidence, wrong):
     assert miscounted(quantities(claim), quantities(evidence)) == wrong
+
+
+@pytest.mark.parametrize(
+    ("answer", "other", "rivals"),
+    [
+        # the same thing counted with another value: a rival figure
+        ("The leak exposed the records of about 230,000 people.",
+         "A security researcher has claimed that as many as 600,000 people may be affected.", {"600000"}),
+        ("Four boxes from Lower Docks were tampered with.", "Only two boxes from Lower Docks had arrived late.", {"2"}),
+        ("Repairs would cost about 4.2 million crowns.", "Dunmore put the likely bill at eleven million crowns.", {"11"}),
+        ("4,000 workers joined the strike.", "The union said 6,000 of its members had joined.", {"6000"}),
+        # the same value, something else counted, a measure of the thing, or nothing counted: none
+        ("Four boxes were tampered with.", "Four boxes were tampered with, the monitors said.", set()),
+        ("The repairs cost 4.2 million crowns.", "Some 62,000 vehicles cross the bridge each day.", set()),
+        ("Two of the trawler's four crew were rescued.", "The ferry struck the 14-metre trawler.", set()),
+        ("The toll rose to six on Monday.", "Four people were killed and 37 injured.", set()),
+        ("About 230,000 people were affected.", "The leak began on 14 August.", set()),
+    ],
+)
+def test_a_rival_figure_counts_what_the_answer_counts(answer, other, rivals):
+    assert rival_figures(answer, other) == rivals
+
+
+def test_a_figure_the_question_gives_is_no_rival():
+    assert rival_figures("Four boxes were late.", "Nine boxes vanished.", known={"9"}) == set()
 
 
 def test_a_miscounted_number_is_a_missing_fact():
