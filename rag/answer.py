@@ -547,12 +547,12 @@ def _other_figure(
     answer = " ".join(s.text for s in sentences if s.supported)
     outlets = {c.outlet or c.source for c in citations}
 
-    def cited(source: str, start: int, end: int) -> bool:  # within what the answer already cites
-        return any(c.source == source and c.start < end and start < c.end for c in citations)
+    def cited(p: Passage, i: int) -> bool:  # its quote (reaching back to a speaker's sentence) is cited
+        quoted = _quote(p, i)[1][0]
+        return any(c.source == quoted.source and c.start < quoted.end and quoted.start < c.end for c in citations)
 
     rivals = [(p, i) for _, p, _, i in _candidates(question_vec, question, passages, every=True)
-              if not cited(p.hit.chunk.source, p.evidence[i].start, p.evidence[i].end)
-              and rival_figures(answer, p.evidence[i].text, numbers(question))]
+              if rival_figures(answer, p.evidence[i].text, numbers(question)) and not cited(p, i)]
     rivals.sort(key=lambda c: (c[0].hit.chunk.outlet or c[0].hit.chunk.source) in outlets)  # stable: closest first
     best: tuple[float, Passage, int] | None = None
     for p, i in rivals[: settings.other_figure_candidates]:
@@ -564,11 +564,8 @@ def _other_figure(
             best = (yes, p, i)
     if best is None:
         return None
-    quoted = _quote(best[1], best[2])
-    if cited(quoted[1][0].source, quoted[1][0].start, quoted[1][0].end):
-        return None  # its quote reaches back to the speaker's sentence, which the answer already cites
     judge.notes.append("another figure was added from the articles: they give different figures")
-    return quoted
+    return _quote(best[1], best[2])
 
 
 def _partial(kind: str | None, question: str, sentences: list[AnswerSentence]) -> str | None:
