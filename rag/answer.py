@@ -480,18 +480,28 @@ def _extract(
     scored = _candidates(question_vec, question, passages, whole)
     rank = {c[2]: c for c in scored}
     candidates = list({c[2]: c for c in [rank[n] for n in pointed if n in rank] + scored}.values())
-    best: tuple[float, Passage, int] | None = None
-    for _, p, n, i in candidates[: settings.judge_candidates]:
-        ev = p.evidence[i]
-        yes = judge.alone("judge_answers_alone.txt", sentence=ev.text, question=question)
-        held = ", holding the facts of the model's answer" if n in holding else ""
-        judge.notes.append(f"judged {yes:.2f} that sentence [{n}] ({_label(p.hit)}{held}) answers it: {ev.text[:80]!r}")
-        if yes >= settings.judge_extract and (best is None or yes > best[0]):
-            best = (yes, p, i)
+    best = _surest(question, [(p, i, f"sentence [{n}] ({_label(p.hit)}"
+                               + (", holding the facts of the model's answer)" if n in holding else ")"))
+                              for _, p, n, i in candidates[: settings.judge_candidates]],
+                   judge, settings.judge_extract)
     if best is None:
         return None
     judge.notes.append("answered with the article's own sentence: the model's wording was not supported")
-    return _quote(best[1], best[2])  # score 1.0: the answer sentence is the quote itself
+    return _quote(*best)  # score 1.0: the answer sentence is the quote itself
+
+
+def _surest(question: str, sentences: list[tuple[Passage, int, str]], judge: Judge,
+            threshold: float) -> tuple[Passage, int] | None:
+    """Of (passage, sentence index, how the note names it), the one the judge, asked of each
+    alone, finds surest answers `question`, if at least `threshold`; each judgement is noted."""
+    best: tuple[float, Passage, int] | None = None
+    for p, i, named in sentences:
+        ev = p.evidence[i]
+        yes = judge.alone("judge_answers_alone.txt", sentence=ev.text, question=question)
+        judge.notes.append(f"judged {yes:.2f} that {named} answers it: {ev.text[:80]!r}")
+        if yes >= threshold and (best is None or yes > best[0]):
+            best = (yes, p, i)
+    return best[1:] if best else None
 
 
 def _candidates(
@@ -551,21 +561,17 @@ def _other_figure(
         quoted = _quote(p, i)[1][0]
         return any(c.source == quoted.source and c.start < quoted.end and quoted.start < c.end for c in citations)
 
+    given = numbers(question)
     rivals = [(p, i) for _, p, _, i in _candidates(question_vec, question, passages, every=True)
-              if rival_figures(answer, p.evidence[i].text, numbers(question)) and not cited(p, i)]
+              if rival_figures(answer, p.evidence[i].text, given) and not cited(p, i)]
     rivals.sort(key=lambda c: (c[0].hit.chunk.outlet or c[0].hit.chunk.source) in outlets)  # stable: closest first
-    best: tuple[float, Passage, int] | None = None
-    for p, i in rivals[: settings.other_figure_candidates]:
-        ev = p.evidence[i]
-        yes = judge.alone("judge_answers_alone.txt", sentence=ev.text, question=question)
-        judge.notes.append(f"judged {yes:.2f} that a sentence with another figure ({_label(p.hit)}) answers it: "
-                           f"{ev.text[:80]!r}")
-        if yes >= settings.judge_other_figure and (best is None or yes > best[0]):
-            best = (yes, p, i)
+    best = _surest(question, [(p, i, f"a sentence with another figure ({_label(p.hit)})")
+                              for p, i in rivals[: settings.other_figure_candidates]],
+                   judge, settings.judge_other_figure)
     if best is None:
         return None
     judge.notes.append("another figure was added from the articles: they give different figures")
-    return _quote(best[1], best[2])
+    return _quote(*best)
 
 
 def _partial(kind: str | None, question: str, sentences: list[AnswerSentence]) -> str | None:
